@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { registerRun } from './run.command';
+import { panoptesVersion } from '../runtime/paths';
+
+/** Every subcommand registers itself here, one line each. */
+const COMMANDS: ((program: Command) => void)[] = [
+  registerRun,
+];
+
+export function buildProgram(): Command {
+  const program = new Command('panoptes')
+    .description('network flow audit: bidirectional flow records from packets, enriched, stored and exported')
+    .version(panoptesVersion())
+    .showHelpAfterError();
+  for (const register of COMMANDS) register(program);
+  return program;
+}
+
+/** Sets the exit code the CLI returns (commands do not call process.exit). */
+export function setExitCode(cmd: Command, code: number): void {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  root.setOptionValue('exitCode', code);
+}

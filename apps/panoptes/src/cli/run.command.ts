@@ -1,0 +1,87 @@
+import { Command } from 'commander';
+import { ConfigError, formatIssue } from '@panoptes/plugin-sdk';
+import { loadConfigFile, LoadedConfig } from '../config/config.loader';
+import { PluginHost } from '../runtime/plugin-host';
+import { createLogger } from '../runtime/logger';
+import { startApi } from '../api/api.server';
+import { setExitCode } from './program';
+
+interface RunOptions {
+  config?: string;
+  check?: boolean;
+  untilDone?: boolean;
+  only?: string;
+}
+
+const log = createLogger('run');
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('load the plugins named in a YAML config and run them')
+    .option('-c, --config <file>', 'config file (default: $PANOPTES_CONFIG)')
+    .option('--check', 'validate the config (and open files/databases it names), print every error, exit 1 if any')
+    .option('--until-done', 'exit 0 once every source (all must be files) has ended and the pipeline is drained')
+    .option('--only <ids>', 'run only these plugin instances (comma-separated), e.g. one role of a Kafka deployment')
+    .action(async (opts: RunOptions, cmd: Command) => setExitCode(cmd, await run(opts)));
+}
+
+async function run(opts: RunOptions): Promise<number> {
+  const file = opts.config ?? process.env.PANOPTES_CONFIG;
+  if (!file) {
+    process.stderr.write('panoptes run: no config: pass -c FILE or set PANOPTES_CONFIG\n');
+    return 1;
+  }
+  let config: LoadedConfig;
+  let host: PluginHost;
+  try {
+    config = await loadConfigFile(file);
+    const only = opts.only?.split(',').map((s) => s.trim()).filter(Boolean);
+    host = new PluginHost(config, only);
+    const issues = await host.preflight();
+    if (issues.length) throw new ConfigError(issues);
+    if (opts.untilDone) {
+      const infinite = host.infiniteSources();
+      if (infinite.length) {
+        throw new ConfigError(infinite.map((w) => ({ path: '', message: `${w}: --until-done needs every source to be finite (a file)` })));
+      }
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${file}: ${err.issues.length} error${err.issues.length === 1 ? '' : 's'}\n`);
+      for (const i of err.issues) process.stderr.write(`  ${formatIssue(i)}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  if (opts.check) {
+    process.stdout.write(`${file}: ok (${config.instances.length} plugin instances)\n`);
+    return 0;
+  }
+  return serve(host, config, !!opts.untilDone);
+}
+
+async function serve(host: PluginHost, config: LoadedConfig, untilDone: boolean): Promise<number> {
+  const signalled = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  const api = config.raw.api.enabled ? await startApi(host, config.raw.api) : undefined;
+  try {
+    await host.start();
+    const why = await (untilDone ? Promise.race([host.untilDone().then(() => 'sources finished'), signalled]) : signalled);
+    log.info('stopping', { why });
+    return (await stopAll(host, api)) ? 1 : 0;
+  } catch (err) {
+    log.error('run failed', { error: (err as Error).message });
+    await stopAll(host, api).catch(() => undefined);
+    return 1;
+  }
+}
+
+/** Stops sources first and drains; resolves true when any instance failed. */
+async function stopAll(host: PluginHost, api?: { close(): Promise<void> }): Promise<boolean> {
+  await host.stop();
+  await api?.close();
+  return host.list().some((i) => i.state === 'failed');
+}

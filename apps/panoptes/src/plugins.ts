@@ -1,0 +1,11 @@
+import { AnyPluginManifest } from '@panoptes/plugin-sdk';
+import { sourceJsonlPlugin } from '@panoptes/plugin-source-jsonl';
+import { sinkFilePlugin } from '@panoptes/plugin-sink-file';
+
+/** Every plugin the host can load, one line each. No globbing, no discovery. */
+const ALL: AnyPluginManifest[] = [
+  sourceJsonlPlugin,
+  sinkFilePlugin,
+];
+
+export const PLUGINS: ReadonlyMap<string, AnyPluginManifest> = new Map(ALL.map((m) => [m.id, m]));

@@ -1,0 +1,29 @@
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { Bus } from './bus';
+import { EmbeddedBus } from './embedded.bus';
+
+export class EmbeddedBusConfig {
+  /** The in-process transport (the default). */
+  @IsIn(['embedded'])
+  type = 'embedded' as const;
+
+  /** Records one subscriber may have queued before its publishers wait (back-pressure). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  queueRecords = 50_000;
+}
+
+export interface BusType<C extends object = object> {
+  readonly config: new () => C;
+  create(config: C): Bus;
+}
+
+/** Transports by `bus.type`. Adding one is one entry here. */
+export const BUS_TYPES: Record<string, BusType<any>> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+  embedded: {
+    config: EmbeddedBusConfig,
+    create: (c: EmbeddedBusConfig) => new EmbeddedBus({ queueRecords: c.queueRecords }),
+  } satisfies BusType<EmbeddedBusConfig>,
+};

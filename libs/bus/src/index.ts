@@ -1,0 +1,3 @@
+export * from './bus';
+export * from './embedded.bus';
+export * from './bus.factory';

@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './config.validation';
+export * from './plugin.contract';
+export * from './common.config';

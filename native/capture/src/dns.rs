@@ -1,0 +1,185 @@
+//! DNS response parsing for the `dns.answers` output. Names may be compressed;
+//! every pointer, length and count is checked against the message, and name
+//! decoding is bounded in jumps and length so a crafted loop cannot hang it.
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub name: String,
+    pub rtype: u16,
+    pub ttl: u32,
+    pub data: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub qname: String,
+    pub qtype: u16,
+    pub rcode: u8,
+    pub answers: Vec<Answer>,
+}
+
+const MAX_ANSWERS: usize = 64;
+
+/// Parses a DNS message; `None` unless it is a well-formed response with one question.
+pub fn parse_response(m: &[u8]) -> Option<Response> {
+    if m.len() < 12 {
+        return None;
+    }
+    let flags = u16::from_be_bytes([m[2], m[3]]);
+    if flags & 0x8000 == 0 || (flags >> 11) & 0xf != 0 {
+        return None; // a query, or not a standard query's response
+    }
+    let qd = u16::from_be_bytes([m[4], m[5]]);
+    let an = u16::from_be_bytes([m[6], m[7]]) as usize;
+    if qd != 1 {
+        return None;
+    }
+    let (qname, mut o) = name(m, 12)?;
+    let qtype = u16::from_be_bytes([*m.get(o)?, *m.get(o + 1)?]);
+    o += 4;
+    if o > m.len() {
+        return None;
+    }
+    let mut answers = Vec::new();
+    for _ in 0..an.min(MAX_ANSWERS) {
+        let Some((aname, p)) = name(m, o) else { break };
+        let Some(h) = m.get(p..p + 10) else { break };
+        let rtype = u16::from_be_bytes([h[0], h[1]]);
+        let ttl = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
+        let rdlen = u16::from_be_bytes([h[8], h[9]]) as usize;
+        let rd_start = p + 10;
+        let Some(rd) = m.get(rd_start..rd_start + rdlen) else { break };
+        let data = match (rtype, rdlen) {
+            (1, 4) => format!("{}.{}.{}.{}", rd[0], rd[1], rd[2], rd[3]),
+            (28, 16) => {
+                let mut a = [0u8; 16];
+                a.copy_from_slice(rd);
+                std::net::Ipv6Addr::from(a).to_string()
+            }
+            (2 | 5 | 12, _) => name(m, rd_start).map(|x| x.0).unwrap_or_default(),
+            (15, _) if rdlen > 2 => name(m, rd_start + 2).map(|x| x.0).unwrap_or_default(),
+            (16, _) => {
+                let mut s = String::new();
+                let mut i = 0;
+                while i < rd.len() {
+                    let l = rd[i] as usize;
+                    let end = (i + 1 + l).min(rd.len());
+                    s.push_str(&String::from_utf8_lossy(&rd[i + 1..end]));
+                    i = end;
+                }
+                s
+            }
+            _ => String::new(),
+        };
+        answers.push(Answer { name: aname, rtype, ttl, data });
+        o = rd_start + rdlen;
+    }
+    Some(Response { qname, qtype, rcode: (flags & 0xf) as u8, answers })
+}
+
+/// Decodes a possibly compressed name at `o`; returns it and the offset after it.
+fn name(m: &[u8], mut o: usize) -> Option<(String, usize)> {
+    let mut out = String::new();
+    let mut after = None;
+    let mut jumps = 0;
+    loop {
+        let l = *m.get(o)? as usize;
+        if l == 0 {
+            o += 1;
+            break;
+        }
+        match l & 0xc0 {
+            0xc0 => {
+                let ptr = ((l & 0x3f) << 8) | *m.get(o + 1)? as usize;
+                if after.is_none() {
+                    after = Some(o + 2);
+                }
+                jumps += 1;
+                if jumps > 32 || ptr >= m.len() {
+                    return None;
+                }
+                o = ptr;
+            }
+            0 => {
+                let label = m.get(o + 1..o + 1 + l)?;
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                for &c in label {
+                    if c.is_ascii_graphic() && c != b'.' && c != b'\\' {
+                        out.push(c as char);
+                    } else {
+                        out.push_str(&format!("\\{:03}", c));
+                    }
+                }
+                if out.len() > 1024 {
+                    return None;
+                }
+                o += 1 + l;
+            }
+            _ => return None,
+        }
+    }
+    Some((out, after.unwrap_or(o)))
+}
+
+pub fn type_name(t: u16) -> String {
+    match t {
+        1 => "A".into(),
+        2 => "NS".into(),
+        5 => "CNAME".into(),
+        6 => "SOA".into(),
+        12 => "PTR".into(),
+        15 => "MX".into(),
+        16 => "TXT".into(),
+        28 => "AAAA".into(),
+        33 => "SRV".into(),
+        41 => "OPT".into(),
+        43 => "DS".into(),
+        46 => "RRSIG".into(),
+        47 => "NSEC".into(),
+        48 => "DNSKEY".into(),
+        64 => "SVCB".into(),
+        65 => "HTTPS".into(),
+        255 => "ANY".into(),
+        x => format!("TYPE{x}"),
+    }
+}
+
+pub fn rcode_name(r: u8) -> String {
+    match r {
+        0 => "NOERROR".into(),
+        1 => "FORMERR".into(),
+        2 => "SERVFAIL".into(),
+        3 => "NXDOMAIN".into(),
+        4 => "NOTIMP".into(),
+        5 => "REFUSED".into(),
+        x => format!("RCODE{x}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_compressed_answer() {
+        let mut m = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+        m.extend_from_slice(b"\x03www\x07example\x03com\x00\x00\x01\x00\x01");
+        m.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 192, 0, 2, 1]);
+        let r = parse_response(&m).unwrap();
+        assert_eq!(r.qname, "www.example.com");
+        assert_eq!(r.qtype, 1);
+        assert_eq!(r.answers, vec![Answer { name: "www.example.com".into(), rtype: 1, ttl: 300, data: "192.0.2.1".into() }]);
+    }
+
+    #[test]
+    fn pointer_loop_is_refused() {
+        let mut m = vec![0, 0, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0];
+        m.extend_from_slice(&[0xc0, 12]);
+        assert!(parse_response(&m).is_none());
+        for n in 0..m.len() {
+            let _ = parse_response(&m[..n]);
+        }
+    }
+}

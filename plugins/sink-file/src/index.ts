@@ -1,0 +1,14 @@
+import { definePlugin } from '@panoptes/plugin-sdk';
+import { FileSinkConfig } from './file.config';
+import { FileSink } from './file.sink';
+
+export const sinkFilePlugin = definePlugin({
+  id: 'sink-file',
+  kind: 'sink',
+  description: 'writes records as JSON lines or CSV to a file or stdout, with rotation',
+  inputs: { records: 'flows.raw' },
+  config: FileSinkConfig,
+  create: (config, ctx) => new FileSink(config, ctx),
+});
+
+export { FileSinkConfig, FileSink };
