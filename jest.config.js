@@ -18,5 +18,8 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/target/'],
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/native/capture/target/'],
   testTimeout: 120000,
+  // One real Kafka broker (test/kafka/broker.sh) for the whole run; exports PANOPTES_TEST_KAFKA.
+  globalSetup: '<rootDir>/test/kafka/global-setup.ts',
+  globalTeardown: '<rootDir>/test/kafka/global-teardown.ts',
   verbose: false,
 };
