@@ -8,7 +8,7 @@ const moduleNameMapper = {
   '^@panoptes/capture$': '<rootDir>/native/capture/index.js',
 };
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.json' }],
+  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
 };
 module.exports = {
   testEnvironment: 'node',

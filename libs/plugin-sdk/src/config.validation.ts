@@ -31,15 +31,31 @@ export function validateConfig<C extends object>(
   return issues.length ? { issues } : { value, issues };
 }
 
+const TYPE_RULES = new Set([
+  'isInt',
+  'isNumber',
+  'isString',
+  'isBoolean',
+  'isArray',
+  'isObject',
+  'isIn',
+  'isEnum',
+  'nestedValidation',
+  'isDefined',
+  'isNotEmpty',
+]);
+
 function flatten(e: ValidationError, prefix: string, out: ConfigIssue[]): void {
   const path = joinPath(prefix, e.property);
   if (e.constraints) {
-    for (const [rule, message] of Object.entries(e.constraints)) {
-      if (rule === 'whitelistValidation') {
-        out.push({ path, message: `unknown key "${e.property}"` });
-      } else {
-        out.push({ path, message: `${message}, found ${describe(e.value)}` });
-      }
+    // One message per key: the type check when it failed (a wrong type breaks
+    // every other rule too), else the first rule that failed.
+    const rules = Object.keys(e.constraints);
+    if (rules.includes('whitelistValidation')) {
+      out.push({ path, message: `unknown key "${e.property}"` });
+    } else {
+      const rule = rules.find((r) => TYPE_RULES.has(r)) ?? rules[0];
+      out.push({ path, message: `${e.constraints[rule]}, found ${describe(e.value)}` });
     }
   }
   for (const child of e.children ?? []) flatten(child, path, out);

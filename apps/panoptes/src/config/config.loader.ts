@@ -30,7 +30,7 @@ export async function loadConfigFile(path: string, registry = PLUGINS): Promise<
 
 export function parseConfig(text: string, source = '<inline>', registry = PLUGINS): LoadedConfig {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     throw new ConfigError(
       doc.errors.map((e) => ({
@@ -97,8 +97,9 @@ function resolveInstance(
   issues.push(...cfg.issues.map((x) => ({ ...x, where })));
   const inputs = resolvePorts('input', manifest.inputs, e.input, e.inputs, base, where, issues);
   const outputs = resolvePorts('output', manifest.outputs, e.output, e.outputs, base, where, issues);
-  if (!cfg.value) return undefined;
-  return { index: i, id: e.id, where, entry: e, manifest, config: cfg.value, inputs, outputs };
+  // An instance with a bad config still takes part in the graph check, so
+  // one mistake does not show up again as a dangling topic downstream.
+  return { index: i, id: e.id, where, entry: e, manifest, config: cfg.value ?? {}, inputs, outputs };
 }
 
 function resolvePorts(

@@ -1,0 +1,2 @@
+export * from './run-plugin';
+export * from './kafka-broker';
