@@ -134,3 +134,12 @@ plugins:
     expect(c.raw.api.keys.admin).toEqual(['s3cret']);
   });
 });
+
+describe('config loader: instance filters', () => {
+  it('accepts an ra filter and refuses a malformed one with its column', () => {
+    expect(() => parseConfig(ok.replace('input: flows.raw', 'input: flows.raw\n    filter: "tcp and dst port 443"'))).not.toThrow();
+    const e = errors(ok.replace('input: flows.raw', 'input: flows.raw\n    filter: "tcp and and port 443"'));
+    expect(e).toHaveLength(1);
+    expect(e[0]).toMatch(/^plugins\[1\] "out" \(sink-file\): filter: .*at column 9/);
+  });
+});

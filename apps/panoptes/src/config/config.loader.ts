@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, Document } from 'yaml';
 import { BUS_TYPES } from '@panoptes/bus';
+import { compileFilter } from '@panoptes/flow';
 import { AnyPluginManifest, ConfigError, ConfigIssue, describe, validateConfig } from '@panoptes/plugin-sdk';
 import { PLUGINS } from '../plugins';
 import { PanoptesConfig, PluginEntry } from './config.schema';
@@ -92,6 +93,13 @@ function resolveInstance(
       message: `unknown plugin "${e.use}", expected one of ${[...registry.keys()].sort().join(', ')}`,
     });
     return undefined;
+  }
+  if (e.filter !== undefined) {
+    try {
+      compileFilter(e.filter);
+    } catch (err) {
+      issues.push({ path: `${base}.filter`, where, message: (err as Error).message.replace(/^filter: /, "") });
+    }
   }
   const cfg = validateConfig(manifest.config, e.with ?? {}, `${base}.with`);
   issues.push(...cfg.issues.map((x) => ({ ...x, where })));

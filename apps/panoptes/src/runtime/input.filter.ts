@@ -1,9 +1,13 @@
+import { compileFilter, FlowRecord } from '@panoptes/flow';
+
 /**
  * The `filter:` of a plugin instance: an ra filter expression compiled once
- * into a predicate over the records the instance reads. Until the filter
- * compiler exists (libs/flow/src/filter) only an empty filter is accepted.
+ * into a predicate over the records the instance reads. The config loader has
+ * already compiled it once to report errors, so this does not throw on a
+ * loaded config.
  */
 export function inputFilter(expr: string | undefined): ((r: unknown) => boolean) | undefined {
   if (!expr || !expr.trim()) return undefined;
-  throw new Error('filter expressions are not supported yet');
+  const predicate = compileFilter(expr);
+  return (r) => predicate(r as FlowRecord);
 }
