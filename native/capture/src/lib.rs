@@ -1,1 +1,18 @@
+//! Panoptes native capture and flow metering.
+//!
+//! pcap/pcapng reading and live capture, packet decode, an Argus-style
+//! bidirectional flow table and DNS answer extraction. The `node` feature adds
+//! the N-API binding used by @panoptes/capture.
+
 pub mod cid;
+pub mod decode;
+pub mod dns;
+pub mod engine;
+pub mod flow;
+pub mod live;
+pub mod metrics;
+pub mod pcapfile;
+pub mod record;
+
+#[cfg(feature = "node")]
+mod node;

@@ -1,0 +1,120 @@
+'use strict';
+// Loader and thin wrapper over the native module: records arrive from Rust as
+// JSON text batches and are materialised here with one JSON.parse per batch,
+// far cheaper than building objects field by field through N-API.
+
+const path = require('node:path');
+
+let native;
+function loadNative() {
+  if (!native) {
+    const file = process.env.PANOPTES_CAPTURE_NODE || path.join(__dirname, 'panoptes_capture.node');
+    try {
+      native = require(file);
+    } catch (err) {
+      throw new Error(`cannot load the native capture module ${file} (run npm run build:native): ${err.message}`);
+    }
+  }
+  return native;
+}
+
+const OPTION_KEYS = [
+  'file', 'interface', 'bpf', 'snaplen', 'promisc', 'sid', 'statusIntervalSec', 'tcpTimeoutSec',
+  'udpTimeoutSec', 'icmpTimeoutSec', 'otherTimeoutSec', 'maxFlows', 'batchSize', 'dns', 'outputPath', 'outputFormat',
+];
+
+class CaptureError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'CaptureError';
+  }
+}
+
+class Capture {
+  /** Checks the options; opens nothing until start(). */
+  constructor(options) {
+    const opts = {};
+    for (const k of OPTION_KEYS) if (options[k] !== undefined && options[k] !== null) opts[k] = options[k];
+    this._native = new (loadNative().NativeCapture)(opts);
+    this._ended = false;
+  }
+
+  /** Opens the file or interface and starts the capture thread. */
+  start() {
+    this._native.start();
+    return this;
+  }
+
+  /**
+   * The next batch of records, or null at the end. If the input ended in error
+   * (a truncated file, say), the batch carrying the last records has `error`
+   * set; next() after it rejects with that error.
+   */
+  async next() {
+    if (this._pendingError) {
+      const e = this._pendingError;
+      this._pendingError = undefined;
+      this._ended = true;
+      throw e;
+    }
+    if (this._ended) return null;
+    const b = await this._native.next();
+    if (b === null) {
+      this._ended = true;
+      return null;
+    }
+    const batch = {
+      records: b.recordCount > 0 ? JSON.parse(b.records.toString('utf8')) : [],
+      dns: b.dnsCount > 0 ? JSON.parse(b.dns.toString('utf8')) : [],
+      done: b.done,
+    };
+    if (b.error) this._pendingError = new CaptureError(b.error);
+    else if (b.done) this._ended = true;
+    return batch;
+  }
+
+  /** Iterates batches; throws the input's error after yielding every record read before it. */
+  async *batches() {
+    for (;;) {
+      const b = await this.next();
+      if (b === null) return;
+      if (b.records.length > 0 || b.dns.length > 0 || !b.done) yield b;
+      if (b.done && !this._pendingError) return;
+    }
+  }
+
+  /** Stops capture promptly; remaining flows still arrive as final records. */
+  stop() {
+    this._native.stop();
+  }
+
+  stats() {
+    return this._native.stats();
+  }
+}
+
+/**
+ * Runs a file or interface with records written by Rust straight to `outputPath`
+ * (json lines, csv, or none to discard): the fast path of `panoptes read -w`.
+ */
+async function captureToFile(options) {
+  const cap = new Capture(options).start();
+  let error;
+  for (;;) {
+    let b;
+    try {
+      b = await cap.next();
+    } catch (e) {
+      error = e;
+      break;
+    }
+    if (b === null) break;
+  }
+  return { stats: cap.stats(), error };
+}
+
+function checkFilter(expr, linktype) {
+  loadNative().checkFilter(expr, linktype);
+}
+
+module.exports = { Capture, CaptureError, captureToFile, checkFilter };

@@ -1,0 +1,445 @@
+//! The flow table: bidirectional flows with Argus semantics. A flow's source
+//! is its initiator; every record's counters are deltas since the flow's
+//! previous record; status records every `status_interval`, a final record on
+//! TCP close, idle timeout, eviction or end of input.
+
+use crate::decode::{Pkt, L3, F_ETHER, F_FRAG, F_MPLS, F_PPPOE, F_VLAN};
+use crate::metrics::{Dir, TcpState};
+use crate::record::{Addr, Rec, TcpPart};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A small fast hasher (the Fx multiply-rotate): flow keys are not attacker
+/// chosen hash-flooding material worth SipHash's cost on the hot path, and the
+/// table is bounded by max_flows anyway.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..c.len()].copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    #[inline]
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(v as u64)
+    }
+    #[inline]
+    fn write_u16(&mut self, v: u16) {
+        self.write_u64(v as u64)
+    }
+    #[inline]
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(v as u64)
+    }
+    #[inline]
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64)
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Canonical bidirectional flow key: side `a` sorts before side `b`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub a: [u8; 16],
+    pub b: [u8; 16],
+    pub pa: u16,
+    pub pb: u16,
+    /// ICMP echo id or type/code, ESP SPI, ethertype for link-layer flows.
+    pub extra: u32,
+    pub proto: u8,
+    /// 4, 6, 1 (ARP), 2 (link layer, addresses are MACs).
+    pub fam: u8,
+}
+
+pub struct Config {
+    pub sid: String,
+    pub status_interval_us: i64,
+    pub tcp_timeout_us: i64,
+    pub udp_timeout_us: i64,
+    pub icmp_timeout_us: i64,
+    pub other_timeout_us: i64,
+    pub max_flows: usize,
+}
+
+/// After a TCP close (both FINs, or a reset) the flow stays this long to
+/// collect the last ACK and retransmitted FINs or RSTs, as Argus does.
+const CLOSED_LINGER_US: i64 = 5_000_000;
+
+pub struct Flow {
+    pub src_is_a: bool,
+    pub certain: bool,
+    pub syn_seen: bool,
+    pub uid: [u64; 2],
+    pub seq: u32,
+    pub first_ts: i64,
+    pub rec_start: i64,
+    pub rec_last: i64,
+    pub last_ts: i64,
+    pub dirty: bool,
+    pub s: Dir,
+    pub d: Dir,
+    pub tcp: TcpState,
+    pub flags: u16,
+    pub vlan: Option<u16>,
+    pub mpls: Option<u32>,
+    pub icmp_state: &'static str,
+    pub closed_at: Option<i64>,
+    pub cid: Option<Box<str>>,
+}
+
+#[derive(Default, Debug, Clone, Copy)]
+pub struct TableStats {
+    pub flows_created: u64,
+    pub flows_evicted: u64,
+    pub records: u64,
+}
+
+pub struct FlowTable {
+    pub cfg: Config,
+    pub flows: FxMap<Key, Flow>,
+    frags: FxMap<(u8, [u8; 16], [u8; 16], u32), (Key, bool)>,
+    pub out: Vec<Rec>,
+    next_sweep: i64,
+    pub stats: TableStats,
+    sid_hash: u64,
+}
+
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+    z ^ (z >> 31)
+}
+
+impl FlowTable {
+    pub fn new(cfg: Config) -> FlowTable {
+        let mut h = FxHasher(0x9e3779b97f4a7c15);
+        h.write(cfg.sid.as_bytes());
+        let sid_hash = h.finish();
+        FlowTable {
+            cfg,
+            flows: FxMap::default(),
+            frags: FxMap::default(),
+            out: Vec::new(),
+            next_sweep: i64::MIN,
+            stats: TableStats::default(),
+            sid_hash,
+        }
+    }
+
+    fn key_of(p: &Pkt) -> (Key, bool) {
+        let (fam, n) = match p.l3 {
+            L3::Ip4 => (4u8, 4usize),
+            L3::Ip6 => (6, 16),
+            L3::Arp => (1, 4),
+            L3::Other(_) => (2, 6),
+        };
+        let (mut sa, mut da) = ([0u8; 16], [0u8; 16]);
+        if fam == 2 {
+            sa[..6].copy_from_slice(&p.smac);
+            da[..6].copy_from_slice(&p.dmac);
+        } else {
+            sa[..n].copy_from_slice(&p.src[..n]);
+            da[..n].copy_from_slice(&p.dst[..n]);
+        }
+        let (mut sp, mut dp, mut extra) = (0u16, 0u16, 0u32);
+        match p.l3 {
+            L3::Other(et) => extra = et as u32,
+            L3::Arp => {}
+            _ => match p.proto {
+                1 | 58 => {
+                    extra = if is_echo(p.proto, p.icmp_type) {
+                        0x1_0000 | p.icmp_id as u32
+                    } else {
+                        0x2_0000 | (p.icmp_type as u32) << 8 | p.icmp_code as u32
+                    }
+                }
+                50 => extra = p.spi,
+                _ if p.has_ports => {
+                    sp = p.sport;
+                    dp = p.dport;
+                }
+                _ => {}
+            },
+        }
+        let proto = if fam == 2 || fam == 1 { 0 } else { p.proto };
+        let fwd = (sa, sp) <= (da, dp);
+        let key = if fwd {
+            Key { a: sa, b: da, pa: sp, pb: dp, extra, proto, fam }
+        } else {
+            Key { a: da, b: sa, pa: dp, pb: sp, extra, proto, fam }
+        };
+        (key, fwd)
+    }
+
+    /// Meters one decoded packet at time `ts` (microseconds).
+    pub fn packet(&mut self, ts: i64, p: &Pkt) {
+        self.tick(ts);
+        let (mut key, mut fwd) = Self::key_of(p);
+        if let Some((id, first, more)) = p.frag {
+            let fk = (key.fam, p.src, p.dst, id ^ ((p.proto as u32) << 24));
+            if !first {
+                // Later fragments carry no transport header: count them to the
+                // flow their first fragment opened, when it was seen.
+                match self.frags.get(&fk) {
+                    Some(&(k, f)) => {
+                        key = k;
+                        fwd = f;
+                        if !more {
+                            self.frags.remove(&fk);
+                        }
+                    }
+                    None if key.fam == 4 || key.fam == 6 => {}
+                    None => {}
+                }
+            } else if more {
+                if self.frags.len() >= 65_536 {
+                    self.frags.clear();
+                }
+                self.frags.insert(fk, (key, fwd));
+            }
+        }
+        // A new SYN on a closed TCP flow starts a new flow (port reuse).
+        if p.proto == 6 && p.tcp_flags & 0x12 == 0x02 {
+            if let Some(f) = self.flows.get(&key) {
+                if f.closed_at.is_some() {
+                    self.finish(key, "closed", ts);
+                }
+            }
+        }
+        if !self.flows.contains_key(&key) {
+            if self.flows.len() >= self.cfg.max_flows {
+                self.evict();
+            }
+            let f = self.new_flow(&key, fwd, ts, p);
+            self.flows.insert(key, f);
+            self.stats.flows_created += 1;
+        }
+        let Some(f) = self.flows.get_mut(&key) else { return };
+        let from_src = fwd == f.src_is_a;
+        f.update(ts, p, from_src);
+    }
+
+    fn new_flow(&self, key: &Key, fwd: bool, ts: i64, p: &Pkt) -> Flow {
+        let (sender_is_src, certain) = initiator(p);
+        // `fwd`: the packet's sender is side a.
+        let src_is_a = fwd == sender_is_src;
+        let mut h = FxHasher(self.sid_hash);
+        std::hash::Hash::hash(key, &mut h);
+        h.write_u64(ts as u64);
+        let x = h.finish();
+        let cid = match key.fam {
+            4 | 6 => {
+                let n = if key.fam == 4 { 4 } else { 16 };
+                let (sp, dp) = if p.proto == 1 || p.proto == 58 {
+                    (p.icmp_type as u16, p.icmp_code as u16)
+                } else {
+                    (p.sport, p.dport)
+                };
+                let ports = p.has_ports && matches!(p.proto, 6 | 17 | 132);
+                Some(crate::cid::community_id(n, &p.src, &p.dst, p.proto, sp, dp, ports).into_boxed_str())
+            }
+            _ => None,
+        };
+        Flow {
+            src_is_a,
+            certain,
+            syn_seen: false,
+            uid: [mix(x), mix(x ^ 0x5555_5555_5555_5555)],
+            seq: 0,
+            first_ts: ts,
+            rec_start: ts,
+            rec_last: ts,
+            last_ts: ts,
+            dirty: false,
+            s: Dir::default(),
+            d: Dir::default(),
+            tcp: TcpState::default(),
+            flags: 0,
+            vlan: p.vlan,
+            mpls: p.mpls,
+            icmp_state: "",
+            closed_at: None,
+            cid,
+        }
+    }
+
+    /// Advances the clock: once a second of capture time, final records for
+    /// idle flows and status records for flows due one.
+    pub fn tick(&mut self, now: i64) {
+        if now < self.next_sweep {
+            return;
+        }
+        self.next_sweep = now - now.rem_euclid(1_000_000) + 1_000_000;
+        let mut done = Vec::new();
+        let interval = self.cfg.status_interval_us;
+        for (k, f) in self.flows.iter_mut() {
+            let limit = match f.closed_at {
+                Some(c) => c + CLOSED_LINGER_US,
+                None => f.last_ts + timeout_for(&self.cfg, k),
+            };
+            if now >= limit {
+                done.push(*k);
+            } else if interval > 0 && f.dirty && f.closed_at.is_none() && now - f.rec_start >= interval {
+                let r = f.record(k, false);
+                self.out.push(r);
+                self.stats.records += 1;
+            }
+        }
+        for k in done {
+            self.finish(k, "idle", now);
+        }
+    }
+
+    fn finish(&mut self, k: Key, _why: &str, _now: i64) {
+        if let Some(mut f) = self.flows.remove(&k) {
+            let r = f.record(&k, true);
+            self.out.push(r);
+            self.stats.records += 1;
+        }
+    }
+
+    /// The table is full: finalise the oldest-idle eighth of it early.
+    fn evict(&mut self) {
+        let n = (self.flows.len() / 8).max(1);
+        let mut ages: Vec<i64> = self.flows.values().map(|f| f.last_ts).collect();
+        let (_, nth, _) = ages.select_nth_unstable(n - 1);
+        let cut = *nth;
+        let victims: Vec<Key> = self.flows.iter().filter(|(_, f)| f.last_ts <= cut).map(|(k, _)| *k).take(n).collect();
+        for k in victims {
+            self.finish(k, "evicted", 0);
+            self.stats.flows_evicted += 1;
+        }
+    }
+
+    /// End of input: every flow gets its final record.
+    pub fn flush_all(&mut self) {
+        let keys: Vec<Key> = self.flows.keys().copied().collect();
+        let mut recs: Vec<(i64, Key)> = keys.into_iter().map(|k| (self.flows[&k].first_ts, k)).collect();
+        recs.sort_by_key(|x| x.0);
+        for (_, k) in recs {
+            self.finish(k, "end", 0);
+        }
+    }
+}
+
+fn timeout_for(cfg: &Config, k: &Key) -> i64 {
+    match (k.fam, k.proto) {
+        (4 | 6, 6) => cfg.tcp_timeout_us,
+        (4 | 6, 17) => cfg.udp_timeout_us,
+        (4 | 6, 1 | 58) => cfg.icmp_timeout_us,
+        _ => cfg.other_timeout_us,
+    }
+}
+
+pub fn is_echo(proto: u8, t: u8) -> bool {
+    (proto == 1 && (t == 8 || t == 0)) || (proto == 58 && (t == 128 || t == 129))
+}
+
+fn is_service_port(p: u16) -> bool {
+    p < 1024 || matches!(p, 1433 | 1521 | 3306 | 3389 | 5060 | 5432 | 6379 | 8000 | 8080 | 8443 | 9092 | 27017)
+}
+
+/// Who started the flow, judged from its first packet: (the sender is the
+/// source, the sensor is sure).
+fn initiator(p: &Pkt) -> (bool, bool) {
+    match p.l3 {
+        L3::Arp => (p.arp_op != 2, p.arp_op == 1),
+        L3::Other(_) => (true, true),
+        _ => match p.proto {
+            6 if p.has_ports => {
+                let f = p.tcp_flags;
+                if f & 0x12 == 0x02 {
+                    (true, true)
+                } else if f & 0x12 == 0x12 {
+                    (false, true)
+                } else {
+                    (!port_says_server(p.sport, p.dport), false)
+                }
+            }
+            17 | 132 | 136 if p.has_ports => {
+                if port_says_server(p.sport, p.dport) {
+                    (false, false)
+                } else {
+                    (true, true)
+                }
+            }
+            1 => match p.icmp_type {
+                0 | 14 | 16 | 18 => (false, false),
+                _ => (true, true),
+            },
+            58 => match p.icmp_type {
+                129 | 131 | 134 | 136 => (false, false),
+                _ => (true, true),
+            },
+            _ => (true, true),
+        },
+    }
+}
+
+/// The sender's port looks like a service and the receiver's like a client's.
+fn port_says_server(sport: u16, dport: u16) -> bool {
+    let (s, d) = (is_service_port(sport), is_service_port(dport));
+    (s && !d) || (s && d && sport < dport)
+}
+
+pub fn flow_flags(f: &Flow) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    let mut i = 0;
+    let mut push = |c: u8| {
+        if i < 8 {
+            out[i] = c;
+            i += 1;
+        }
+    };
+    for (bit, c) in [(F_ETHER, b'e'), (F_VLAN, b'q'), (F_MPLS, b'm'), (F_PPPOE, b'p'), (F_FRAG, b'f')] {
+        if f.flags & bit != 0 {
+            push(c);
+        }
+    }
+    if f.s.retrans_total > 0 || f.d.retrans_total > 0 {
+        push(b'*');
+    }
+    if f.s.oo_total > 0 || f.d.oo_total > 0 {
+        push(b'i');
+    }
+    out
+}
+
+pub fn addr_of(k: &Key, side_a: bool) -> Addr {
+    let x = if side_a { &k.a } else { &k.b };
+    match k.fam {
+        4 | 1 => Addr::V4([x[0], x[1], x[2], x[3]]),
+        6 => Addr::V6(*x),
+        _ => Addr::Mac([x[0], x[1], x[2], x[3], x[4], x[5]]),
+    }
+}
+
+pub fn tcp_part(f: &Flow) -> TcpPart {
+    TcpPart {
+        stcpflgs: f.s.tcp_flags,
+        dtcpflgs: f.d.tcp_flags,
+        swin: f.s.win,
+        dwin: f.d.win,
+        synack: f.tcp.synack,
+        ackdat: f.tcp.ackdat,
+        sloss: f.s.loss,
+        dloss: f.d.loss,
+        sretrans: f.s.retrans,
+        dretrans: f.d.retrans,
+        soo: f.s.oo,
+        doo: f.d.oo,
+    }
+}

@@ -1,0 +1,325 @@
+//! The flow record as the sensor emits it, and its two text encodings (JSON
+//! lines and CSV) with the catalogue's field names (libs/flow/src/flow.catalogue.ts).
+//! Formatting is hand-written into a byte buffer: it runs once per record on
+//! the hot path of `panoptes read`.
+
+use std::io::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Addr {
+    V4([u8; 4]),
+    V6([u8; 16]),
+    Mac([u8; 6]),
+}
+
+#[derive(Debug, Clone)]
+pub struct Rec {
+    pub uid: [u64; 2],
+    pub seq: u32,
+    pub is_final: bool,
+    pub stime: i64,
+    pub ltime: i64,
+    pub proto: u16,
+    /// Non-IP flows: `proto` is an ethertype (printed 0xNNNN, or llc / arp).
+    pub l2: bool,
+    pub saddr: Addr,
+    pub daddr: Addr,
+    pub sport: Option<u16>,
+    pub dport: Option<u16>,
+    pub dir: &'static str,
+    pub spkts: u64,
+    pub dpkts: u64,
+    pub sbytes: u64,
+    pub dbytes: u64,
+    pub sappbytes: u64,
+    pub dappbytes: u64,
+    pub state: &'static str,
+    pub flgs: [u8; 8],
+    pub tcp: Option<TcpPart>,
+    pub sttl: Option<u8>,
+    pub dttl: Option<u8>,
+    pub stos: Option<u8>,
+    pub dtos: Option<u8>,
+    pub smac: Option<[u8; 6]>,
+    pub dmac: Option<[u8; 6]>,
+    pub vlan: Option<u16>,
+    pub mpls: Option<u32>,
+    pub s: DirPart,
+    pub d: DirPart,
+    pub cid: Option<Box<str>>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TcpPart {
+    pub stcpflgs: u8,
+    pub dtcpflgs: u8,
+    pub swin: Option<u16>,
+    pub dwin: Option<u16>,
+    /// Microseconds.
+    pub synack: Option<i64>,
+    pub ackdat: Option<i64>,
+    pub sloss: u64,
+    pub dloss: u64,
+    pub sretrans: u64,
+    pub dretrans: u64,
+    pub soo: u64,
+    pub doo: u64,
+}
+
+/// Per-direction timing and size metrics of one record (ms and bytes).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DirPart {
+    pub intpkt: Option<f64>,
+    pub intdev: Option<f64>,
+    pub jit: Option<f64>,
+    pub meansz: Option<f64>,
+    pub minsz: Option<u32>,
+    pub maxsz: Option<u32>,
+}
+
+pub const CSV_HEADER: &str = "uid,seq,rtype,sid,stime,ltime,dur,proto,saddr,sport,dir,daddr,dport,spkts,dpkts,sbytes,dbytes,sappbytes,dappbytes,state,flgs,stcpflgs,dtcpflgs,sttl,dttl,stos,dtos,smac,dmac,vlan,mpls,swin,dwin,tcprtt,synack,ackdat,sloss,dloss,sretrans,dretrans,soo,doo,sintpkt,dintpkt,sintdev,dintdev,sjit,djit,smeansz,dmeansz,sminsz,smaxsz,dminsz,dmaxsz,cid";
+
+pub fn proto_name(proto: u16, l2: bool) -> String {
+    if l2 {
+        return match proto {
+            0 => "llc".into(),
+            0x0806 => "arp".into(),
+            x => format!("0x{x:04x}"),
+        };
+    }
+    match proto {
+        1 => "icmp",
+        2 => "igmp",
+        6 => "tcp",
+        17 => "udp",
+        47 => "gre",
+        50 => "esp",
+        51 => "ah",
+        58 => "ipv6-icmp",
+        89 => "ospf",
+        103 => "pim",
+        112 => "vrrp",
+        132 => "sctp",
+        136 => "udplite",
+        x => return x.to_string(),
+    }
+    .into()
+}
+
+pub fn write_addr(o: &mut Vec<u8>, a: &Addr) {
+    match a {
+        Addr::V4(b) => {
+            let _ = write!(o, "{}.{}.{}.{}", b[0], b[1], b[2], b[3]);
+        }
+        Addr::V6(b) => {
+            let _ = write!(o, "{}", std::net::Ipv6Addr::from(*b));
+        }
+        Addr::Mac(m) => write_mac(o, m),
+    }
+}
+
+fn write_mac(o: &mut Vec<u8>, m: &[u8; 6]) {
+    const H: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in m.iter().enumerate() {
+        if i > 0 {
+            o.push(b':');
+        }
+        o.push(H[(b >> 4) as usize]);
+        o.push(H[(b & 15) as usize]);
+    }
+}
+
+fn write_time(o: &mut Vec<u8>, us: i64) {
+    let (s, f) = (us.div_euclid(1_000_000), us.rem_euclid(1_000_000));
+    let _ = write!(o, "{s}.{f:06}");
+}
+
+fn write_uint(o: &mut Vec<u8>, mut v: u64) {
+    let mut b = [0u8; 20];
+    let mut i = 20;
+    loop {
+        i -= 1;
+        b[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    o.extend_from_slice(&b[i..]);
+}
+
+fn write_float(o: &mut Vec<u8>, v: f64) {
+    // Rounded to a microsecond (or a millionth of a byte): the shortest text that round-trips.
+    let r = (v * 1e6).round() / 1e6;
+    if r.is_finite() {
+        let _ = write!(o, "{r}");
+    } else {
+        o.extend_from_slice(b"0");
+    }
+}
+
+fn write_tcp_flags(o: &mut Vec<u8>, f: u8) {
+    for (i, c) in b"FSRPAUEC".iter().enumerate() {
+        if f & (1 << i) != 0 {
+            o.push(*c);
+        }
+    }
+}
+
+fn flgs_str(f: &[u8; 8]) -> &str {
+    let n = f.iter().position(|&c| c == 0).unwrap_or(8);
+    std::str::from_utf8(&f[..n]).unwrap_or("")
+}
+
+/// Field values in catalogue order, shared by both encodings.
+enum V<'a> {
+    Null,
+    U(u64),
+    F(f64),
+    T(i64),
+    S(&'a str),
+    Addr(&'a Addr),
+    Mac(&'a [u8; 6]),
+    Flags(u8),
+    Uid(&'a [u64; 2]),
+}
+
+fn fields<'a>(r: &'a Rec, sid: &'a str, proto: &'a str, mut f: impl FnMut(&'static str, V<'a>)) {
+    use V::*;
+    let opt_u = |x: Option<u64>| x.map(U).unwrap_or(Null);
+    let opt_f = |x: Option<f64>| x.map(F).unwrap_or(Null);
+    let secs = |x: Option<i64>| x.map(|v| F(v as f64 / 1e6)).unwrap_or(Null);
+    f("uid", Uid(&r.uid));
+    f("seq", U(r.seq as u64));
+    f("rtype", S(if r.is_final { "final" } else { "status" }));
+    f("sid", S(sid));
+    f("stime", T(r.stime));
+    f("ltime", T(r.ltime));
+    f("dur", T(r.ltime - r.stime));
+    f("proto", S(proto));
+    f("saddr", Addr(&r.saddr));
+    f("sport", opt_u(r.sport.map(|x| x as u64)));
+    f("dir", S(r.dir));
+    f("daddr", Addr(&r.daddr));
+    f("dport", opt_u(r.dport.map(|x| x as u64)));
+    f("spkts", U(r.spkts));
+    f("dpkts", U(r.dpkts));
+    f("sbytes", U(r.sbytes));
+    f("dbytes", U(r.dbytes));
+    f("sappbytes", U(r.sappbytes));
+    f("dappbytes", U(r.dappbytes));
+    f("state", S(r.state));
+    f("flgs", S(flgs_str(&r.flgs)));
+    let t = r.tcp.as_ref();
+    f("stcpflgs", t.map(|t| Flags(t.stcpflgs)).unwrap_or(Null));
+    f("dtcpflgs", t.map(|t| Flags(t.dtcpflgs)).unwrap_or(Null));
+    f("sttl", opt_u(r.sttl.map(|x| x as u64)));
+    f("dttl", opt_u(r.dttl.map(|x| x as u64)));
+    f("stos", opt_u(r.stos.map(|x| x as u64)));
+    f("dtos", opt_u(r.dtos.map(|x| x as u64)));
+    f("smac", r.smac.as_ref().map(Mac).unwrap_or(Null));
+    f("dmac", r.dmac.as_ref().map(Mac).unwrap_or(Null));
+    f("vlan", opt_u(r.vlan.map(|x| x as u64)));
+    f("mpls", opt_u(r.mpls.map(|x| x as u64)));
+    f("swin", opt_u(t.and_then(|t| t.swin).map(|x| x as u64)));
+    f("dwin", opt_u(t.and_then(|t| t.dwin).map(|x| x as u64)));
+    let (sa, ad) = (t.and_then(|t| t.synack), t.and_then(|t| t.ackdat));
+    f("tcprtt", secs(sa.zip(ad).map(|(a, b)| a + b)));
+    f("synack", secs(sa));
+    f("ackdat", secs(ad));
+    f("sloss", opt_u(t.map(|t| t.sloss)));
+    f("dloss", opt_u(t.map(|t| t.dloss)));
+    f("sretrans", opt_u(t.map(|t| t.sretrans)));
+    f("dretrans", opt_u(t.map(|t| t.dretrans)));
+    f("soo", opt_u(t.map(|t| t.soo)));
+    f("doo", opt_u(t.map(|t| t.doo)));
+    f("sintpkt", opt_f(r.s.intpkt));
+    f("dintpkt", opt_f(r.d.intpkt));
+    f("sintdev", opt_f(r.s.intdev));
+    f("dintdev", opt_f(r.d.intdev));
+    f("sjit", opt_f(r.s.jit));
+    f("djit", opt_f(r.d.jit));
+    f("smeansz", opt_f(r.s.meansz));
+    f("dmeansz", opt_f(r.d.meansz));
+    f("sminsz", opt_u(r.s.minsz.map(|x| x as u64)));
+    f("smaxsz", opt_u(r.s.maxsz.map(|x| x as u64)));
+    f("dminsz", opt_u(r.d.minsz.map(|x| x as u64)));
+    f("dmaxsz", opt_u(r.d.maxsz.map(|x| x as u64)));
+    f("cid", r.cid.as_deref().map(S).unwrap_or(Null));
+}
+
+fn write_value(o: &mut Vec<u8>, v: &V, quote: bool) {
+    let q = |o: &mut Vec<u8>| {
+        if quote {
+            o.push(b'"')
+        }
+    };
+    match v {
+        V::Null => o.extend_from_slice(if quote { b"null" } else { b"" }),
+        V::U(x) => write_uint(o, *x),
+        V::F(x) => write_float(o, *x),
+        V::T(x) => write_time(o, *x),
+        V::S(s) => {
+            q(o);
+            // Every string the sensor emits is plain ASCII without quotes or
+            // backslashes (names, state words, base64), so no escaping is needed.
+            o.extend_from_slice(s.as_bytes());
+            q(o);
+        }
+        V::Addr(a) => {
+            q(o);
+            write_addr(o, a);
+            q(o);
+        }
+        V::Mac(m) => {
+            q(o);
+            write_mac(o, m);
+            q(o);
+        }
+        V::Flags(fl) => {
+            q(o);
+            write_tcp_flags(o, *fl);
+            q(o);
+        }
+        V::Uid(u) => {
+            q(o);
+            let _ = write!(o, "{:016x}{:08x}", u[0], u[1] as u32);
+            q(o);
+        }
+    }
+}
+
+/// One JSON object (no newline). Absent optional fields are left out, except
+/// sport/dport, which the catalogue defines as null for port-less protocols.
+pub fn write_json(o: &mut Vec<u8>, r: &Rec, sid: &str) {
+    let proto = proto_name(r.proto, r.l2);
+    o.push(b'{');
+    let mut first = true;
+    fields(r, sid, &proto, |name, v| {
+        if matches!(v, V::Null) && name != "sport" && name != "dport" {
+            return;
+        }
+        if !first {
+            o.push(b',');
+        }
+        first = false;
+        o.push(b'"');
+        o.extend_from_slice(name.as_bytes());
+        o.extend_from_slice(b"\":");
+        write_value(o, &v, true);
+    });
+    o.push(b'}');
+}
+
+/// One CSV row (no newline), columns as in CSV_HEADER.
+pub fn write_csv(o: &mut Vec<u8>, r: &Rec, sid: &str) {
+    let proto = proto_name(r.proto, r.l2);
+    let mut first = true;
+    fields(r, sid, &proto, |_, v| {
+        if !first {
+            o.push(b',');
+        }
+        first = false;
+        write_value(o, &v, false);
+    });
+}
