@@ -1,0 +1,39 @@
+import { niceTicks, timeLabel, timeSeriesSvg, timeTicks } from './chart.svg';
+
+describe('chart.svg', () => {
+  it('picks round ticks of 1, 2 or 5 times a power of ten', () => {
+    expect(niceTicks(0, 1000, 4)).toEqual([0, 500, 1000]);
+    expect(niceTicks(0, 87, 4)).toEqual([0, 50]);
+    expect(niceTicks(0, 0.9, 4)).toEqual([0, 0.5]);
+    expect(niceTicks(0, 9, 4)).toEqual([0, 5]);
+  });
+
+  it('puts time ticks on whole minutes, hours or days', () => {
+    expect(timeTicks(1700000010, 1700000370, 6)).toEqual([1700000040, 1700000100, 1700000160, 1700000220, 1700000280, 1700000340]);
+    const hours = timeTicks(1700000000, 1700000000 + 5 * 3600, 6);
+    expect(hours.every((t) => t % 3600 === 0)).toBe(true);
+    expect(timeLabel(1700000000, 60)).toBe('22:13:20');
+    expect(timeLabel(1700000000, 3600)).toBe('22:13');
+    expect(timeLabel(1700000000, 30 * 86400)).toBe('2023-11-14');
+  });
+
+  it('draws one hover point per bin, scaled to the largest value', () => {
+    const pts = [
+      { t: 100, v: 10 },
+      { t: 160, v: 40 },
+      { t: 220, v: 20 },
+    ];
+    const svg = timeSeriesSvg(pts, { width: 400, height: 200, format: String, series: 's', label: 'bytes' });
+    expect(svg.match(/<circle/g)).toHaveLength(3);
+    // The tallest point touches the top of the plot area (y = padT = 10, the top tick is 40).
+    expect(svg).toContain('cy="10.0"');
+    expect(svg).toContain('aria-label="bytes"');
+    expect(svg).not.toContain('no data');
+  });
+
+  it('says so when there is nothing to draw, and escapes labels', () => {
+    const svg = timeSeriesSvg([], { width: 400, height: 200, format: String, series: 's', label: '<b>' });
+    expect(svg).toContain('no data in this range');
+    expect(svg).toContain('aria-label="&#60;b&#62;"');
+  });
+});
