@@ -1,0 +1,190 @@
+import { HandlerService, PluginContext, PluginError } from '@panoptes/plugin-sdk';
+import { GenerationalLru } from './geoip.cache';
+import { DB_ROLES, DbRole, GeoipConfig } from './geoip.config';
+import { GeoDatabase, GeoFields, sameStamp, FileStamp } from './geoip.database';
+import { specialLabel } from './special.ranges';
+
+/** What an address resolves to: a special-range label, database fields, or nothing. */
+type Answer = { net: string } | GeoFields | null;
+
+/** The databases in use and the cache of their answers: swapped whole on reload. */
+interface Generation {
+  readonly dbs: readonly GeoDatabase[];
+  readonly cache: GenerationalLru<string, Answer>;
+}
+
+type Flow = Record<string, unknown>;
+
+/**
+ * Adds country, city, location and AS fields for both sides of each flow.
+ * A replaced database file is checked off the hot path and swapped in between
+ * two batches, so every record of a batch is labelled from one set of
+ * databases and none waits or is dropped; a replacement that does not check
+ * out is refused and the old database stays.
+ */
+export class GeoipEnricher implements HandlerService {
+  private gen?: Generation;
+  private timer?: NodeJS.Timeout;
+  private checking?: Promise<void>;
+  /** Files refused at their current identity, not retried until they change. */
+  private readonly refused = new Map<DbRole, FileStamp>();
+  private figures = { lookups: 0, cacheHits: 0, labelled: 0, special: 0, reloads: 0, reloadFailures: 0 };
+
+  constructor(
+    private readonly config: GeoipConfig,
+    private readonly ctx: PluginContext,
+  ) {}
+
+  async start(): Promise<void> {
+    const dbs: GeoDatabase[] = [];
+    for (const role of DB_ROLES) {
+      const path = this.config[role];
+      if (!path) continue;
+      try {
+        dbs.push(await GeoDatabase.open(role, path, this.config.language));
+      } catch (err) {
+        throw new PluginError(`${role}: ${(err as Error).message}`);
+      }
+    }
+    if (dbs.length === 0) throw new PluginError('no database configured: name at least one of cityDb, countryDb, asnDb, ispDb');
+    this.gen = { dbs, cache: new GenerationalLru(this.config.cacheSize) };
+    for (const db of dbs) {
+      this.ctx.log.info('geoip database loaded', { role: db.role, path: db.path, type: db.info.databaseType, built: db.info.buildEpoch });
+    }
+    if (this.config.reloadCheckSec > 0) {
+      this.timer = setInterval(() => void this.checkForUpdates(), this.config.reloadCheckSec * 1000);
+      this.timer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.checking;
+    this.gen = undefined;
+  }
+
+  /**
+   * Reopens every database whose file was replaced. The new set is built and
+   * checked completely before one assignment swaps it in.
+   */
+  checkForUpdates(): Promise<void> {
+    this.checking ??= this.reloadChanged().finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  private async reloadChanged(): Promise<void> {
+    const cur = this.gen;
+    if (!cur) return;
+    let changed = false;
+    const next: GeoDatabase[] = [];
+    for (const db of cur.dbs) {
+      const now = await GeoDatabase.stampOf(db.path);
+      if (!now || sameStamp(now, db.stamp) || sameStamp(now, this.refused.get(db.role))) {
+        next.push(db);
+        continue;
+      }
+      try {
+        next.push(await GeoDatabase.open(db.role, db.path, this.config.language));
+        this.refused.delete(db.role);
+        changed = true;
+        this.ctx.log.info('geoip database reloaded', { role: db.role, path: db.path });
+      } catch (err) {
+        this.refused.set(db.role, now);
+        next.push(db);
+        this.figures.reloadFailures++;
+        this.ctx.count('reload_failures');
+        this.ctx.log.error('geoip database replacement refused, keeping the loaded one', {
+          role: db.role,
+          error: (err as Error).message,
+        });
+      }
+    }
+    if (changed && this.gen === cur) {
+      this.gen = { dbs: next, cache: new GenerationalLru(this.config.cacheSize) };
+      this.figures.reloads++;
+      this.ctx.count('reloads');
+    }
+  }
+
+  async handle(records: unknown[]): Promise<void> {
+    const gen = this.gen;
+    if (!gen) throw new Error('enrich-geoip is not started');
+    const out: Flow[] = [];
+    const before = { ...this.figures };
+    for (const r of records) {
+      if (!r || typeof r !== 'object' || typeof (r as Flow).saddr !== 'string' || typeof (r as Flow).daddr !== 'string') {
+        this.ctx.count('bad_records');
+        await this.ctx.reject('not a flow record: saddr and daddr must be address strings', r);
+        continue;
+      }
+      const f: Flow = { ...(r as Flow) };
+      this.label(f, gen, f.saddr as string, true);
+      this.label(f, gen, f.daddr as string, false);
+      out.push(f);
+    }
+    const d = this.figures;
+    if (d.lookups > before.lookups) this.ctx.count('lookups', d.lookups - before.lookups);
+    if (d.cacheHits > before.cacheHits) this.ctx.count('cache_hits', d.cacheHits - before.cacheHits);
+    if (d.labelled > before.labelled) this.ctx.count('labels_added', d.labelled - before.labelled);
+    if (d.special > before.special) this.ctx.count('special', d.special - before.special);
+    this.ctx.gauge('cache_entries', gen.cache.size);
+    await this.ctx.emit(out);
+  }
+
+  private label(f: Flow, gen: Generation, addr: string, src: boolean): void {
+    let a = gen.cache.get(addr);
+    if (a === undefined) {
+      a = this.resolve(gen, addr);
+      gen.cache.set(addr, a);
+    } else this.figures.cacheHits++;
+    if (a === null) return;
+    if ('net' in a) {
+      f[src ? 'snet' : 'dnet'] = a.net;
+      this.figures.special++;
+      return;
+    }
+    const g = a as GeoFields;
+    let n = 0;
+    if (g.co !== undefined) (f[src ? 'sco' : 'dco'] = g.co), n++;
+    if (g.city !== undefined) (f[src ? 'scity' : 'dcity'] = g.city), n++;
+    if (g.lat !== undefined) (f[src ? 'slat' : 'dlat'] = g.lat), n++;
+    if (g.lon !== undefined) (f[src ? 'slon' : 'dlon'] = g.lon), n++;
+    if (g.as !== undefined) (f[src ? 'sas' : 'das'] = g.as), n++;
+    if (g.asorg !== undefined) (f[src ? 'sasorg' : 'dasorg'] = g.asorg), n++;
+    this.figures.labelled += n;
+  }
+
+  /** Looks one address up in every database; the first to give a field wins. */
+  resolve(gen: Generation | undefined, addr: string): Answer {
+    gen ??= this.gen;
+    if (!gen) throw new Error('enrich-geoip is not started');
+    if (this.config.labelSpecial) {
+      const net = specialLabel(addr);
+      if (net) return { net };
+    }
+    this.figures.lookups++;
+    let out: GeoFields | null = null;
+    for (const db of gen.dbs) {
+      const g = db.lookup(addr);
+      if (!g) continue;
+      out ??= {};
+      for (const k of Object.keys(g) as (keyof GeoFields)[]) {
+        if (g[k] !== undefined && out[k] === undefined) (out as Record<string, unknown>)[k] = g[k];
+      }
+    }
+    return out && Object.keys(out).length ? out : null;
+  }
+
+  stats(): Record<string, number | string> {
+    return {
+      lookups: this.figures.lookups,
+      cacheHits: this.figures.cacheHits,
+      labelsAdded: this.figures.labelled,
+      special: this.figures.special,
+      reloads: this.figures.reloads,
+      reloadFailures: this.figures.reloadFailures,
+      databases: this.gen?.dbs.map((d) => `${d.role}=${d.info.databaseType}`).join(',') ?? '',
+    };
+  }
+}
