@@ -1,11 +1,13 @@
 import { AnyPluginManifest } from '@panoptes/plugin-sdk';
 import { sourceJsonlPlugin } from '@panoptes/plugin-source-jsonl';
 import { sinkFilePlugin } from '@panoptes/plugin-sink-file';
+import { enrichGeoipPlugin } from '@panoptes/plugin-enrich-geoip';
 
 /** Every plugin the host can load, one line each. No globbing, no discovery. */
 const ALL: AnyPluginManifest[] = [
   sourceJsonlPlugin,
   sinkFilePlugin,
+  enrichGeoipPlugin,
 ];
 
 export const PLUGINS: ReadonlyMap<string, AnyPluginManifest> = new Map(ALL.map((m) => [m.id, m]));
