@@ -4,3 +4,7 @@ export * from './json.codec';
 export * from './csv.codec';
 export * from './dns.record';
 export * from './filter/filter';
+export * from './codecs/ecs.codec';
+export * from './codecs/ocsf.codec';
+export * from './codecs/cef.codec';
+export * from './lines.reader';
