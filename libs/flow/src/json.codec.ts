@@ -1,20 +1,23 @@
 import { FIELD_BY_NAME, FIELDS, FieldDef, FlowRecord } from './flow.catalogue';
 
+const REQUIRED = (FIELDS as readonly FieldDef[]).filter((d) => d.required).map((d) => d.name);
+const IS_TEXT = new Map((FIELDS as readonly FieldDef[]).map((d) => [d.name, d.type === 'string' || d.type === 'addr']));
+
 /** Why a value is not a flow record, or undefined when it is one. */
 export function flowRecordProblem(v: unknown): string | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object';
   const o = v as Record<string, unknown>;
-  for (const d of FIELDS as readonly FieldDef[]) {
-    const x = o[d.name];
-    if (x === undefined || x === null) {
-      if (d.required) return `missing field ${d.name}`;
-      continue;
+  for (const k in o) {
+    const text = IS_TEXT.get(k);
+    if (text === undefined) return `unknown field ${k}`;
+    const x = o[k];
+    if (x === null) continue;
+    if (text ? typeof x !== 'string' : typeof x !== 'number' || !Number.isFinite(x)) {
+      return `field ${k}: expected ${FIELD_BY_NAME.get(k)!.type}, found ${typeof x}`;
     }
-    const ok = d.type === 'string' || d.type === 'addr' ? typeof x === 'string' : typeof x === 'number' && Number.isFinite(x);
-    if (!ok) return `field ${d.name}: expected ${d.type}, found ${typeof x}`;
   }
+  for (const name of REQUIRED) if (o[name] === undefined || o[name] === null) return `missing field ${name}`;
   if (o.rtype !== 'status' && o.rtype !== 'final') return `field rtype: expected status or final, found ${String(o.rtype)}`;
-  for (const k of Object.keys(o)) if (!FIELD_BY_NAME.has(k)) return `unknown field ${k}`;
   return undefined;
 }
 
@@ -41,16 +44,7 @@ export function decodeFlowJson(text: string, line?: number): FlowRecord {
   return v as FlowRecord;
 }
 
-/** One JSON line, fields in catalogue order, absent and null fields left out. */
+/** One JSON line. Fields keep the producer's order (the sensor's is the catalogue's). */
 export function encodeFlowJson(r: FlowRecord): string {
-  const o = r as unknown as Record<string, unknown>;
-  let s = '{';
-  let first = true;
-  for (const d of FIELDS) {
-    const v = o[d.name];
-    if (v === undefined || v === null) continue;
-    s += (first ? '"' : ',"') + d.name + '":' + JSON.stringify(v);
-    first = false;
-  }
-  return s + '}';
+  return JSON.stringify(r);
 }

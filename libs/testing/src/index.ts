@@ -1,2 +1,3 @@
 export * from './run-plugin';
 export * from './kafka-broker';
+export * from './cli';

@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { flowRecordProblem } from '@panoptes/flow';
+import { open } from 'node:fs/promises';
+import { flowRecordProblem, readLineBatches } from '@panoptes/flow';
 import { PluginContext, PluginError, SourceService } from '@panoptes/plugin-sdk';
 import { JsonlSourceConfig } from './jsonl.config';
 
@@ -26,41 +25,42 @@ export class JsonlSource implements SourceService {
 
   async start(): Promise<void> {
     const { path } = this.config;
-    const input = path === '-' ? process.stdin : createReadStream(path);
-    await new Promise<void>((resolve, reject) => {
-      if (input === process.stdin) return resolve();
-      input.once('open', () => resolve());
-      input.once('error', (err: Error) => reject(new PluginError(`cannot open ${path}`, err)));
-    });
-    this.finished = this.run(input);
+    if (path !== '-') {
+      // Fail at start, not later in the read loop, when the file cannot be opened.
+      const fh = await open(path, 'r').catch((err: Error) => {
+        throw new PluginError(`cannot open ${path}`, err);
+      });
+      await fh.close();
+    }
+    this.finished = this.run();
   }
 
-  private async run(input: NodeJS.ReadableStream): Promise<void> {
-    const rl = createInterface({ input, crlfDelay: Infinity });
+  private async run(): Promise<void> {
     let batch: unknown[] = [];
     try {
-      for await (const line of rl) {
-        this.lines++;
+      for await (const chunk of readLineBatches(this.config.path)) {
+        for (let i = 0; i < chunk.lines.length; i++) {
+          if (this.stopping) break;
+          const line = chunk.lines[i];
+          this.lines = chunk.first + i;
+          if (line.trim() === '') continue;
+          const parsed = this.parse(line);
+          if ('problem' in parsed) {
+            this.ctx.count('bad_lines');
+            await this.ctx.reject(`${this.config.path}:${this.lines}: ${parsed.problem}`, line);
+            continue;
+          }
+          batch.push(parsed.record);
+          if (batch.length >= this.config.batchSize) {
+            await this.flush(batch);
+            batch = [];
+          }
+        }
         if (this.stopping) break;
-        if (line.trim() === '') continue;
-        const parsed = this.parse(line);
-        if ('problem' in parsed) {
-          this.ctx.count('bad_lines');
-          await this.ctx.reject(`${this.config.path}:${this.lines}: ${parsed.problem}`, line);
-          continue;
-        }
-        batch.push(parsed.record);
-        if (batch.length >= this.config.batchSize) {
-          await this.flush(batch);
-          batch = [];
-        }
       }
       await this.flush(batch);
     } catch (err) {
       throw new PluginError(`cannot read ${this.config.path} at line ${this.lines}`, err);
-    } finally {
-      rl.close();
-      if (input !== process.stdin) (input as NodeJS.ReadableStream & { destroy(): void }).destroy();
     }
   }
 

@@ -305,6 +305,6 @@ export class PluginHost {
       log.error('plugin stop failed', { plugin: slot.inst.id, error: slot.error });
     }
     this.metrics.up.set({ plugin: slot.inst.id }, 0);
-    log.info('plugin stopped', { plugin: slot.inst.id });
+    log.info('plugin stopped', { plugin: slot.inst.id, ...slot.counters, ...(slot.service.stats?.() ?? {}) });
   }
 }
