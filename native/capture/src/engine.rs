@@ -153,7 +153,7 @@ impl Meter {
         self.local[6] = self.local[1];
         self.local[7] = self.local[2];
         self.local[8] = self.local[3];
-        s.flows_active.store(self.table.flows.len() as u64, Ordering::Relaxed);
+        s.flows_active.store(self.table.len() as u64, Ordering::Relaxed);
         s.flows_created.store(self.table.stats.flows_created, Ordering::Relaxed);
         s.flows_evicted.store(self.table.stats.flows_evicted, Ordering::Relaxed);
         s.records.store(self.table.stats.records, Ordering::Relaxed);

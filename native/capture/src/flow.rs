@@ -51,7 +51,7 @@ impl Hasher for FxHasher {
 pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// Canonical bidirectional flow key: side `a` sorts before side `b`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {
     pub a: [u8; 16],
     pub b: [u8; 16],
@@ -62,6 +62,20 @@ pub struct Key {
     pub proto: u8,
     /// 4, 6, 1 (ARP), 2 (link layer, addresses are MACs).
     pub fam: u8,
+}
+
+impl std::hash::Hash for Key {
+    /// Six words instead of the derived byte-by-byte walk: this runs for every packet.
+    #[inline]
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        let w = |b: &[u8; 16], i: usize| u64::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6], b[i + 7]]);
+        h.write_u64(w(&self.a, 0));
+        h.write_u64(w(&self.a, 8));
+        h.write_u64(w(&self.b, 0));
+        h.write_u64(w(&self.b, 8));
+        h.write_u64((self.pa as u64) << 48 | (self.pb as u64) << 32 | self.extra as u64);
+        h.write_u64((self.proto as u64) << 8 | self.fam as u64);
+    }
 }
 
 pub struct Config {
@@ -109,7 +123,15 @@ pub struct TableStats {
 
 pub struct FlowTable {
     pub cfg: Config,
-    pub flows: FxMap<Key, Flow>,
+    /// Key to slot in `slab`. Flows live in a slab whose free slots are
+    /// reused, so memory follows the peak number of live flows rather than
+    /// the hash table's capacity times the (large) flow size.
+    index: FxMap<Key, u32>,
+    slab: Vec<Option<(Key, Flow)>>,
+    /// Per slot, a time before which the sweep need not look at the flow (a
+    /// lower bound of its next timeout or status time: packets only move those later).
+    check_at: Vec<i64>,
+    free: Vec<u32>,
     frags: FxMap<(u8, [u8; 16], [u8; 16], u32), (Key, bool)>,
     pub out: Vec<Rec>,
     next_sweep: i64,
@@ -130,7 +152,10 @@ impl FlowTable {
         let sid_hash = h.finish();
         FlowTable {
             cfg,
-            flows: FxMap::default(),
+            index: FxMap::default(),
+            slab: Vec::new(),
+            check_at: Vec::new(),
+            free: Vec::new(),
             frags: FxMap::default(),
             out: Vec::new(),
             next_sweep: i64::MIN,
@@ -213,21 +238,38 @@ impl FlowTable {
         }
         // A new SYN on a closed TCP flow starts a new flow (port reuse).
         if p.proto == 6 && p.tcp_flags & 0x12 == 0x02 {
-            if let Some(f) = self.flows.get(&key) {
-                if f.closed_at.is_some() {
-                    self.finish(key, "closed", ts);
+            if let Some(&i) = self.index.get(&key) {
+                if matches!(&self.slab[i as usize], Some((_, f)) if f.closed_at.is_some()) {
+                    self.finish(i);
                 }
             }
         }
-        if !self.flows.contains_key(&key) {
-            if self.flows.len() >= self.cfg.max_flows {
-                self.evict();
+        let i = match self.index.get(&key) {
+            Some(&i) => i,
+            None => {
+                if self.index.len() >= self.cfg.max_flows {
+                    self.evict();
+                }
+                let f = self.new_flow(&key, fwd, ts, p);
+                self.stats.flows_created += 1;
+                let first_check = ts + self.first_check(&key);
+                let i = match self.free.pop() {
+                    Some(i) => {
+                        self.slab[i as usize] = Some((key, f));
+                        self.check_at[i as usize] = first_check;
+                        i
+                    }
+                    None => {
+                        self.slab.push(Some((key, f)));
+                        self.check_at.push(first_check);
+                        (self.slab.len() - 1) as u32
+                    }
+                };
+                self.index.insert(key, i);
+                i
             }
-            let f = self.new_flow(&key, fwd, ts, p);
-            self.flows.insert(key, f);
-            self.stats.flows_created += 1;
-        }
-        let Some(f) = self.flows.get_mut(&key) else { return };
+        };
+        let Some((_, f)) = self.slab[i as usize].as_mut() else { return };
         let from_src = fwd == f.src_is_a;
         f.update(ts, p, from_src);
     }
@@ -285,27 +327,60 @@ impl FlowTable {
         self.next_sweep = now - now.rem_euclid(1_000_000) + 1_000_000;
         let mut done = Vec::new();
         let interval = self.cfg.status_interval_us;
-        for (k, f) in self.flows.iter_mut() {
+        for (i, at) in self.check_at.iter_mut().enumerate() {
+            if now < *at {
+                continue;
+            }
+            let Some((k, f)) = self.slab[i].as_mut() else {
+                *at = i64::MAX;
+                continue;
+            };
             let limit = match f.closed_at {
                 Some(c) => c + CLOSED_LINGER_US,
                 None => f.last_ts + timeout_for(&self.cfg, k),
             };
             if now >= limit {
-                done.push(*k);
-            } else if interval > 0 && f.dirty && f.closed_at.is_none() && now - f.rec_start >= interval {
+                done.push(i as u32);
+                continue;
+            }
+            let status_due = interval > 0 && f.dirty && f.closed_at.is_none();
+            if status_due && now - f.rec_start >= interval {
                 let r = f.record(k, false);
                 self.out.push(r);
                 self.stats.records += 1;
             }
+            let next_status = if interval > 0 && f.dirty && f.closed_at.is_none() { f.rec_start + interval } else { i64::MAX };
+            // A clean flow becomes due for status no sooner than `interval` from its next packet, which is after now.
+            let next_clean = if interval > 0 && !f.dirty { now + interval } else { i64::MAX };
+            *at = limit.min(next_status).min(next_clean);
         }
-        for k in done {
-            self.finish(k, "idle", now);
+        for i in done {
+            self.finish(i);
         }
     }
 
-    fn finish(&mut self, k: Key, _why: &str, _now: i64) {
-        if let Some(mut f) = self.flows.remove(&k) {
-            let r = f.record(&k, true);
+    fn first_check(&self, k: &Key) -> i64 {
+        let t = timeout_for(&self.cfg, k);
+        if self.cfg.status_interval_us > 0 {
+            t.min(self.cfg.status_interval_us)
+        } else {
+            t
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    fn finish(&mut self, i: u32) {
+        // The record is made in place; moving the large flow out first costs a copy.
+        let Some(slot) = self.slab.get_mut(i as usize) else { return };
+        if let Some((k, f)) = slot.as_mut() {
+            let r = f.record(k, true);
+            self.index.remove(k);
+            *slot = None;
+            self.free.push(i);
+            self.check_at[i as usize] = i64::MAX;
             self.out.push(r);
             self.stats.records += 1;
         }
@@ -313,24 +388,27 @@ impl FlowTable {
 
     /// The table is full: finalise the oldest-idle eighth of it early.
     fn evict(&mut self) {
-        let n = (self.flows.len() / 8).max(1);
-        let mut ages: Vec<i64> = self.flows.values().map(|f| f.last_ts).collect();
+        let n = (self.index.len() / 8).max(1);
+        let mut ages: Vec<i64> = self.slab.iter().flatten().map(|(_, f)| f.last_ts).collect();
         let (_, nth, _) = ages.select_nth_unstable(n - 1);
         let cut = *nth;
-        let victims: Vec<Key> = self.flows.iter().filter(|(_, f)| f.last_ts <= cut).map(|(k, _)| *k).take(n).collect();
-        for k in victims {
-            self.finish(k, "evicted", 0);
+        let victims: Vec<u32> = (0..self.slab.len() as u32)
+            .filter(|&i| matches!(&self.slab[i as usize], Some((_, f)) if f.last_ts <= cut))
+            .take(n)
+            .collect();
+        for i in victims {
+            self.finish(i);
             self.stats.flows_evicted += 1;
         }
     }
 
     /// End of input: every flow gets its final record.
     pub fn flush_all(&mut self) {
-        let keys: Vec<Key> = self.flows.keys().copied().collect();
-        let mut recs: Vec<(i64, Key)> = keys.into_iter().map(|k| (self.flows[&k].first_ts, k)).collect();
-        recs.sort_by_key(|x| x.0);
-        for (_, k) in recs {
-            self.finish(k, "end", 0);
+        let mut order: Vec<(i64, u32)> =
+            self.slab.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|(_, f)| (f.first_ts, i as u32))).collect();
+        order.sort_unstable();
+        for (_, i) in order {
+            self.finish(i);
         }
     }
 }

@@ -247,6 +247,8 @@ impl<R: Read> PcapReader<R> {
             if self.end - self.pos < blen {
                 return err(start, format!("truncated pcapng block: {} of {blen} bytes present", self.end - self.pos));
             }
+            // fill() may have moved the unread bytes to the front of the buffer.
+            let p = self.pos;
             let trailer = rd32(big, &self.buf[p + blen - 4..p + blen]) as usize;
             if trailer != blen {
                 return err(start, format!("corrupt pcapng block: trailing length {trailer} differs from {blen}"));
@@ -454,6 +456,60 @@ mod tests {
         assert_eq!(p.ts_us, 1_700_000_000_123_456);
         assert_eq!(p.data, &[7, 8, 9]);
         assert_eq!(p.orig_len, 60);
+        assert!(r.next_packet().unwrap().is_none());
+    }
+}
+
+#[cfg(test)]
+mod refill_tests {
+    use super::*;
+
+    /// A reader that hands out a few bytes at a time, so blocks straddle refills.
+    struct Trickle<'a>(&'a [u8], usize);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn pcapng_blocks_across_buffer_refills() {
+        let mut v = Vec::new();
+        v.extend_from_slice(&0x0A0D0D0Au32.to_le_bytes());
+        v.extend_from_slice(&28u32.to_le_bytes());
+        v.extend_from_slice(&0x1A2B3C4Du32.to_le_bytes());
+        v.extend_from_slice(&[1, 0, 0, 0]);
+        v.extend_from_slice(&[0xff; 8]);
+        v.extend_from_slice(&28u32.to_le_bytes());
+        v.extend_from_slice(&1u32.to_le_bytes());
+        v.extend_from_slice(&20u32.to_le_bytes());
+        v.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]);
+        v.extend_from_slice(&20u32.to_le_bytes());
+        // Enough 1000-byte packets to pass the 1 MiB buffer several times.
+        let n = 3000;
+        for i in 0..n {
+            let data = vec![(i % 251) as u8; 1000];
+            let blen = 32 + 1000u32;
+            v.extend_from_slice(&6u32.to_le_bytes());
+            v.extend_from_slice(&blen.to_le_bytes());
+            v.extend_from_slice(&0u32.to_le_bytes());
+            v.extend_from_slice(&0u32.to_le_bytes());
+            v.extend_from_slice(&(i as u32).to_le_bytes());
+            v.extend_from_slice(&1000u32.to_le_bytes());
+            v.extend_from_slice(&1000u32.to_le_bytes());
+            v.extend_from_slice(&data);
+            v.extend_from_slice(&blen.to_le_bytes());
+        }
+        let mut r = PcapReader::new(Trickle(&v, 777)).unwrap();
+        for i in 0..n {
+            let p = r.next_packet().unwrap().unwrap();
+            assert_eq!(p.ts_us, i as i64);
+            assert_eq!(p.data[0], (i % 251) as u8);
+            assert_eq!(p.data.len(), 1000);
+        }
         assert!(r.next_packet().unwrap().is_none());
     }
 }

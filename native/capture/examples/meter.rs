@@ -1,0 +1,37 @@
+//! Reads a capture through the meter without Node: `cargo run --release
+//! --example meter FILE [json|csv|none] [OUT]`. Used for profiling and by
+//! the fuzz corpus runner's smoke checks.
+use panoptes_capture::engine::{run_file, FileSink, Meter, NullSink, SharedStats, Sink};
+use panoptes_capture::flow::Config;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let file = args.get(1).expect("usage: meter FILE [json|csv|none] [OUT]");
+    let fmt = args.get(2).map(String::as_str).unwrap_or("none");
+    let cfg = Config {
+        sid: "sensor".into(),
+        status_interval_us: 5_000_000,
+        tcp_timeout_us: 60_000_000,
+        udp_timeout_us: 30_000_000,
+        icmp_timeout_us: 5_000_000,
+        other_timeout_us: 30_000_000,
+        max_flows: 1 << 20,
+    };
+    let stats = Arc::new(SharedStats::default());
+    let mut meter = Meter::new(cfg, stats.clone(), None, true);
+    let mut sink: Box<dyn Sink> = match fmt {
+        "none" => Box::new(NullSink(0)),
+        f => Box::new(FileSink::new(args.get(3).map(String::as_str).unwrap_or("-"), f == "csv").unwrap()),
+    };
+    let t = std::time::Instant::now();
+    let r = run_file(file, &mut meter, sink.as_mut(), &AtomicBool::new(false));
+    let s = t.elapsed().as_secs_f64();
+    let p = stats.packets.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!("{{\"packets\":{p},\"records\":{},\"seconds\":{s:.3},\"pps\":{:.0}}}", meter.table.stats.records, p as f64 / s);
+    if let Err(e) = r {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
+}
