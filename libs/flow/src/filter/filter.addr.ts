@@ -28,11 +28,11 @@ export function parseIpv4(s: string): number {
 
 /** The 8 16-bit groups of an IPv6 address, or undefined when the text is not one. */
 export function parseIpv6(s: string): number[] | undefined {
-  if (s.length < 2 || s.indexOf(":") < 0) return undefined;
-  const dbl = s.indexOf("::");
-  if (dbl >= 0 && s.indexOf("::", dbl + 1) >= 0) return undefined;
+  if (s.length < 2 || s.indexOf(':') < 0) return undefined;
+  const dbl = s.indexOf('::');
+  if (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0) return undefined;
   const head = dbl >= 0 ? s.slice(0, dbl) : s;
-  const tail = dbl >= 0 ? s.slice(dbl + 2) : "";
+  const tail = dbl >= 0 ? s.slice(dbl + 2) : '';
   const a = groups(head);
   const b = dbl >= 0 ? groups(tail) : [];
   if (!a || !b) return undefined;
@@ -44,12 +44,12 @@ export function parseIpv6(s: string): number[] | undefined {
 }
 
 function groups(s: string): number[] | undefined {
-  if (s === "") return [];
-  const parts = s.split(":");
+  if (s === '') return [];
+  const parts = s.split(':');
   const out: number[] = [];
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i];
-    if (i === parts.length - 1 && p.indexOf(".") >= 0) {
+    if (i === parts.length - 1 && p.indexOf('.') >= 0) {
       // An embedded IPv4 tail (::ffff:192.0.2.1) is two groups.
       const v4 = parseIpv4(p);
       if (v4 < 0) return undefined;
@@ -77,12 +77,8 @@ export function formatIpv6(g: readonly number[]): string {
     i = j;
   }
   const hex = g.map((x) => x.toString(16));
-  if (bestAt < 0) return hex.join(":");
-  return (
-    hex.slice(0, bestAt).join(":") +
-    "::" +
-    hex.slice(bestAt + bestLen).join(":")
-  );
+  if (bestAt < 0) return hex.join(':');
+  return hex.slice(0, bestAt).join(':') + '::' + hex.slice(bestAt + bestLen).join(':');
 }
 
 export function formatIpv4(n: number): string {
@@ -90,11 +86,7 @@ export function formatIpv4(n: number): string {
 }
 
 /** True when the 8 groups `g` fall inside prefix `net`/`bits` (net already masked). */
-export function ipv6InNet(
-  g: readonly number[],
-  net: readonly number[],
-  bits: number,
-): boolean {
+export function ipv6InNet(g: readonly number[], net: readonly number[], bits: number): boolean {
   for (let i = 0; i < 8 && bits > 0; i++, bits -= 16) {
     const mask = bits >= 16 ? 0xffff : (0xffff << (16 - bits)) & 0xffff;
     if ((g[i] & mask) !== net[i]) return false;
@@ -129,7 +121,7 @@ export function isMac(s: string): boolean {
 
 /** The IP version of an address field's text: 4, 6, or 0 for a MAC or anything else. */
 export function ipVersion(s: string | null | undefined): 0 | 4 | 6 {
-  if (typeof s !== "string") return 0;
-  if (s.indexOf(":") < 0) return s.indexOf(".") >= 0 ? 4 : 0;
+  if (typeof s !== 'string') return 0;
+  if (s.indexOf(':') < 0) return s.indexOf('.') >= 0 ? 4 : 0;
   return MAC.test(s) ? 0 : 6;
 }

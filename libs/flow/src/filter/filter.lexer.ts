@@ -5,8 +5,7 @@
  * protocol names (ipv6-icmp) are single words.
  */
 
-export type TokenKind =
-  "word" | "string" | "lparen" | "rparen" | "and" | "or" | "not" | "op" | "end";
+export type TokenKind = 'word' | 'string' | 'lparen' | 'rparen' | 'and' | 'or' | 'not' | 'op' | 'end';
 
 export interface Token {
   readonly kind: TokenKind;
@@ -24,29 +23,12 @@ export class FilterError extends Error {
     readonly column: number,
     readonly expression: string,
   ) {
-    super(
-      `filter: ${reason} at column ${column}${token ? ` ("${token}")` : ""}`,
-    );
-    this.name = "FilterError";
+    super(`filter: ${reason} at column ${column}${token ? ` ("${token}")` : ''}`);
+    this.name = 'FilterError';
   }
 }
 
-const WORD_STOP = new Set([
-  " ",
-  "\t",
-  "\n",
-  "\r",
-  "(",
-  ")",
-  '"',
-  "'",
-  "!",
-  "&",
-  "|",
-  "<",
-  ">",
-  "=",
-]);
+const WORD_STOP = new Set([' ', '\t', '\n', '\r', '(', ')', '"', "'", '!', '&', '|', '<', '>', '=']);
 
 export function tokenize(expr: string): Token[] {
   const out: Token[] = [];
@@ -55,37 +37,30 @@ export function tokenize(expr: string): Token[] {
   while (i < n) {
     const c = expr[i];
     const column = i + 1;
-    if (c === " " || c === "\t" || c === "\n" || c === "\r") {
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
       i++;
-    } else if (c === "(" || c === ")") {
-      out.push({ kind: c === "(" ? "lparen" : "rparen", text: c, column });
+    } else if (c === '(' || c === ')') {
+      out.push({ kind: c === '(' ? 'lparen' : 'rparen', text: c, column });
       i++;
     } else if (c === '"' || c === "'") {
       const close = expr.indexOf(c, i + 1);
-      if (close < 0)
-        throw new FilterError(
-          "unterminated string",
-          expr.slice(i),
-          column,
-          expr,
-        );
-      out.push({ kind: "string", text: expr.slice(i + 1, close), column });
+      if (close < 0) throw new FilterError('unterminated string', expr.slice(i), column, expr);
+      out.push({ kind: 'string', text: expr.slice(i + 1, close), column });
       i = close + 1;
-    } else if (c === "&" || c === "|") {
-      if (expr[i + 1] !== c)
-        throw new FilterError(`expected "${c}${c}"`, c, column, expr);
-      out.push({ kind: c === "&" ? "and" : "or", text: c + c, column });
+    } else if (c === '&' || c === '|') {
+      if (expr[i + 1] !== c) throw new FilterError(`expected "${c}${c}"`, c, column, expr);
+      out.push({ kind: c === '&' ? 'and' : 'or', text: c + c, column });
       i += 2;
-    } else if (c === "!" || c === "<" || c === ">" || c === "=") {
+    } else if (c === '!' || c === '<' || c === '>' || c === '=') {
       const two = expr.slice(i, i + 2);
-      if (two === "!=" || two === "<=" || two === ">=" || two === "==") {
-        out.push({ kind: "op", text: two, column });
+      if (two === '!=' || two === '<=' || two === '>=' || two === '==') {
+        out.push({ kind: 'op', text: two, column });
         i += 2;
-      } else if (c === "!") {
-        out.push({ kind: "not", text: c, column });
+      } else if (c === '!') {
+        out.push({ kind: 'not', text: c, column });
         i++;
       } else {
-        out.push({ kind: "op", text: c, column });
+        out.push({ kind: 'op', text: c, column });
         i++;
       }
     } else {
@@ -93,18 +68,11 @@ export function tokenize(expr: string): Token[] {
       while (j < n && !WORD_STOP.has(expr[j])) j++;
       const text = expr.slice(i, j);
       const lower = text.toLowerCase();
-      const kind: TokenKind =
-        lower === "and"
-          ? "and"
-          : lower === "or"
-            ? "or"
-            : lower === "not"
-              ? "not"
-              : "word";
+      const kind: TokenKind = lower === 'and' ? 'and' : lower === 'or' ? 'or' : lower === 'not' ? 'not' : 'word';
       out.push({ kind, text, column });
       i = j;
     }
   }
-  out.push({ kind: "end", text: "", column: n + 1 });
+  out.push({ kind: 'end', text: '', column: n + 1 });
   return out;
 }

@@ -38,16 +38,18 @@
  *   compares the Argus state (REQ CON FIN RST ...); `ge`/`le` are accepted
  *   beside ra's `gte`/`lte`, and symbolic operators beside the words.
  */
-import { FlowRecord } from "../flow.catalogue";
-import { FilterAst } from "./filter.ast";
-import { compileNode, FlowPredicate } from "./filter.compiler";
-import { parseFilter } from "./filter.parser";
+import { FlowRecord } from '../flow.catalogue';
+import { FilterAst } from './filter.ast';
+import { compileNode, FlowPredicate } from './filter.compiler';
+import { parseFilter } from './filter.parser';
 
-export type { CmpOp, FilterAst, FilterNode } from "./filter.ast";
-export { FilterError } from "./filter.lexer";
-export type { FlowPredicate } from "./filter.compiler";
-export { parseFilter } from "./filter.parser";
-export { filterToSql, type SqlWhere } from "./filter.sql";
+export type { CmpOp, FilterAst, FilterNode } from './filter.ast';
+export { FilterError } from './filter.lexer';
+export type { FlowPredicate } from './filter.compiler';
+export { parseFilter } from './filter.parser';
+export { filterToSql, type SqlWhere } from './filter.sql';
+export { PROTO_BY_NUMBER } from './filter.words';
+export { formatIpv4, formatIpv6, ipVersion, maskIpv4, maskIpv6, parseIpv4, parseIpv6 } from './filter.addr';
 
 /** A compiled filter: the predicate and the tree it came from. */
 export interface CompiledFilter {
