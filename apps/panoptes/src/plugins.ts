@@ -1,12 +1,14 @@
 import { AnyPluginManifest } from '@panoptes/plugin-sdk';
 import { sourceJsonlPlugin } from '@panoptes/plugin-source-jsonl';
 import { sinkFilePlugin } from '@panoptes/plugin-sink-file';
+import { ingestZeekPlugin } from '@panoptes/plugin-ingest-zeek';
 import { enrichGeoipPlugin } from '@panoptes/plugin-enrich-geoip';
 
 /** Every plugin the host can load, one line each. No globbing, no discovery. */
 const ALL: AnyPluginManifest[] = [
   sourceJsonlPlugin,
   sinkFilePlugin,
+  ingestZeekPlugin,
   enrichGeoipPlugin,
 ];
 

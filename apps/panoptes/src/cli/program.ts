@@ -1,10 +1,12 @@
 import { Command } from 'commander';
 import { registerRun } from './run.command';
+import { registerConvert } from './convert.command';
 import { panoptesVersion } from '../runtime/paths';
 
 /** Every subcommand registers itself here, one line each. */
 const COMMANDS: ((program: Command) => void)[] = [
   registerRun,
+  registerConvert,
 ];
 
 export function buildProgram(): Command {
