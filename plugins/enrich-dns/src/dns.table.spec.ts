@@ -1,0 +1,58 @@
+import { PassiveDnsTable } from './dns.table';
+
+describe('PassiveDnsTable', () => {
+  it('gives each client the name it was told, and others the latest answer', () => {
+    const t = new PassiveDnsTable(100, 0);
+    t.add('10.0.0.1', '198.51.100.7', 'a.example.com', 1000, 300);
+    t.add('10.0.0.2', '198.51.100.7', 'b.example.net', 1001, 300);
+    expect(t.lookup('10.0.0.1', '198.51.100.7', 1010)).toBe('a.example.com');
+    expect(t.lookup('10.0.0.2', '198.51.100.7', 1010)).toBe('b.example.net');
+    expect(t.lookup('10.0.0.3', '198.51.100.7', 1010)).toBe('b.example.net');
+  });
+
+  it('never uses an answer seen after the flow started', () => {
+    const t = new PassiveDnsTable(100, 0);
+    t.add('10.0.0.1', '198.51.100.7', 'late.example.com', 1000, 300);
+    expect(t.lookup('10.0.0.1', '198.51.100.7', 999.5)).toBeUndefined();
+    expect(t.lookup('10.0.0.9', '198.51.100.7', 999.5)).toBeUndefined();
+  });
+
+  it('keeps the earlier answer for flows that started before a newer, different one', () => {
+    const t = new PassiveDnsTable(100, 0);
+    t.add('10.0.0.1', '198.51.100.7', 'old.example.com', 1000, 300);
+    t.add('10.0.0.2', '198.51.100.7', 'new.example.com', 1100, 300);
+    expect(t.lookup('10.0.0.3', '198.51.100.7', 1050)).toBe('old.example.com');
+    expect(t.lookup('10.0.0.3', '198.51.100.7', 1150)).toBe('new.example.com');
+  });
+
+  it('honours the TTL plus the grace, in capture time', () => {
+    const t = new PassiveDnsTable(100, 60);
+    t.add('10.0.0.1', '198.51.100.7', 'a.example.com', 1000, 30);
+    expect(t.lookup('10.0.0.1', '198.51.100.7', 1090)).toBe('a.example.com');
+    expect(t.lookup('10.0.0.1', '198.51.100.7', 1090.001)).toBeUndefined();
+    expect(new PassiveDnsTable(100, 0).lookup('x', 'y', 1)).toBeUndefined();
+  });
+
+  it('stays within maxEntries, evicting the least recently answered', () => {
+    const t = new PassiveDnsTable(1000, 0);
+    for (let i = 0; i < 5000; i++) t.add(`10.0.${i >> 8}.${i & 255}`, `198.51.100.${i % 200}`, `n${i}.example`, 1000 + i, 300);
+    expect(t.size).toBe(1000);
+    expect(t.evicted).toBe(4000);
+    expect(t.lookup('10.0.19.135', '198.51.100.199', 6000)).toBe('n4999.example');
+    expect(t.lookup('10.0.0.0', '198.51.100.0', 1001)).toBeUndefined();
+  });
+});
+
+describe('PassiveDnsTable repeated answers', () => {
+  it('a repeated answer extends the name from its first answer, a gap does not', () => {
+    const t = new PassiveDnsTable(100, 0);
+    t.add('10.0.0.1', '198.51.100.7', 'a.example.com', 1000, 300);
+    t.add('10.0.0.2', '198.51.100.7', 'a.example.com', 1200, 300);
+    expect(t.lookup('10.0.0.3', '198.51.100.7', 1100)).toBe('a.example.com');
+    expect(t.lookup('10.0.0.3', '198.51.100.7', 1450)).toBe('a.example.com');
+    t.add('10.0.0.2', '198.51.100.7', 'a.example.com', 2000, 300);
+    expect(t.lookup('10.0.0.3', '198.51.100.7', 1600)).toBeUndefined();
+    expect(t.lookup('10.0.0.3', '198.51.100.7', 1450)).toBe('a.example.com');
+    expect(t.lookup('10.0.0.3', '198.51.100.7', 2100)).toBe('a.example.com');
+  });
+});
