@@ -72,6 +72,12 @@ export interface PluginManifest<C extends object = object, K extends PluginKind 
   readonly inputs?: Ports;
   /** Default output topics by port (sources and transforms). The first is the main one. */
   readonly outputs?: Ports;
+  /**
+   * Input ports every replica must read in full (reference data such as DNS
+   * answers), not split between the replicas of a consumer group: each
+   * process subscribes to them with a group of its own.
+   */
+  readonly broadcastInputs?: readonly string[];
   /** The config class; validated with class-validator, unknown keys refused. */
   readonly config: ConfigClass<C>;
   /**

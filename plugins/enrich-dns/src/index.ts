@@ -10,6 +10,8 @@ export const enrichDnsPlugin = definePlugin({
   description: 'labels flows with the DNS names their clients resolved (passive DNS) and alerts on rogue DNS servers',
   inputs: { flows: 'flows.geo', dns: 'dns.answers' },
   outputs: { flows: 'flows.enriched', alerts: 'alerts' },
+  // Labels must not depend on which replica got which flows: every replica reads every answer.
+  broadcastInputs: ['dns'],
   config: DnsEnrichConfig,
   create: (config, ctx) => new DnsEnricher(config, ctx),
 });

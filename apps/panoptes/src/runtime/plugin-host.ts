@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Bus, BUS_TYPES, Subscription } from '@panoptes/bus';
 import {
   ConfigError,
@@ -251,7 +252,7 @@ export class PluginHost {
         const filter = inputFilter(inst.entry.filter);
         for (const [port, topic] of Object.entries(inst.inputs)) {
           slot.subs.push(
-            await this.bus!.subscribe<unknown>(topic, { group: inst.id, id: inst.id }, async (records) => {
+            await this.bus!.subscribe<unknown>(topic, { group: inst.manifest.broadcastInputs?.includes(port) ? `${inst.id}.${hostname()}.${process.pid}` : inst.id, id: inst.id }, async (records) => {
               this.metrics.recordsIn.inc({ plugin: inst.id, port }, records.length);
               const batch = filter ? records.filter(filter) : records;
               if (batch.length === 0) return;
