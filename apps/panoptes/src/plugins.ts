@@ -3,13 +3,17 @@ import { sourceJsonlPlugin } from '@panoptes/plugin-source-jsonl';
 import { sinkFilePlugin } from '@panoptes/plugin-sink-file';
 import { ingestZeekPlugin } from '@panoptes/plugin-ingest-zeek';
 import { enrichGeoipPlugin } from '@panoptes/plugin-enrich-geoip';
+import { enrichDnsPlugin } from '@panoptes/plugin-enrich-dns';
 
+import { sensorPcapPlugin } from '@panoptes/plugin-sensor-pcap';
 /** Every plugin the host can load, one line each. No globbing, no discovery. */
 const ALL: AnyPluginManifest[] = [
+  sensorPcapPlugin,
   sourceJsonlPlugin,
   sinkFilePlugin,
   ingestZeekPlugin,
   enrichGeoipPlugin,
+  enrichDnsPlugin,
 ];
 
 export const PLUGINS: ReadonlyMap<string, AnyPluginManifest> = new Map(ALL.map((m) => [m.id, m]));
