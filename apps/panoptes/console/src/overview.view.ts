@@ -3,7 +3,7 @@
 
 import { ApiError } from './api.client';
 import { aggRowsOf, AggRow, recordsOf } from './api.shapes';
-import { Point, timeSeriesSvg } from './chart.svg';
+import { densify, Point, timeSeriesSvg } from './series.chart';
 import { h, mount } from './dom';
 import { fmtBytes, fmtInt, fmtSi, fmtTime } from './format';
 import { ConsoleContext, View } from './view';
@@ -160,11 +160,15 @@ export class OverviewView implements View {
 
   private renderCharts(rows: AggRow[], bin: number, range: [number, number] | undefined): void {
     const sorted = [...rows].sort((a, b) => binStart(a) - binStart(b));
-    const bytes: Point[] = sorted.map((r) => ({ t: binStart(r), v: num(r, 'bytes') / bin }));
-    const flows: Point[] = sorted.map((r) => ({ t: binStart(r), v: num(r, 'count', 'flows', 'records') / bin }));
-    const width = Math.max(320, Math.floor((this.charts.clientWidth || this.el.clientWidth || 1200) / (window.innerWidth > 900 ? 2 : 1)) - 24);
-    const height = Math.round(Math.min(360, Math.max(160, width * 0.32)));
-    const opts = { width, height, from: range?.[0], to: range?.[1] };
+    const dense = (pts: Point[]): Point[] => (range ? densify(pts, range[0], range[1], bin) : pts);
+    const bytes = dense(sorted.map((r) => ({ t: binStart(r), v: num(r, 'bytes') / bin })));
+    const flows = dense(sorted.map((r) => ({ t: binStart(r), v: num(r, 'count', 'flows', 'records') / bin })));
+    // Charts are drawn in "14 px units" and stretched to their box, so their text grows with the page's.
+    const scale = parseFloat(getComputedStyle(document.documentElement).fontSize) / 14 || 1;
+    const box = this.charts.clientWidth || this.el.clientWidth || 1200;
+    const width = Math.max(320, Math.floor(box / (window.innerWidth > 900 ? 2 : 1) / scale) - 40);
+    const height = Math.round(Math.min(300, Math.max(160, width * 0.3)));
+    const opts = { width, height, bin, from: range?.[0], to: range?.[1] };
     this.charts.innerHTML = [
       `<figure class="card" id="chart-bytes"><figcaption>Bytes/s <span class="sub">(as bit/s)</span></figcaption>${timeSeriesSvg(bytes, { ...opts, series: 'bytes', label: 'bytes per second', format: (v) => fmtSi(v * 8, 'bit/s') })}</figure>`,
       `<figure class="card" id="chart-flows"><figcaption>Flows/s <span class="sub">(records per second)</span></figcaption>${timeSeriesSvg(flows, { ...opts, series: 'flows', label: 'flows per second', format: (v) => fmtSi(v) })}</figure>`,

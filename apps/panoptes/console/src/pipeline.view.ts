@@ -10,7 +10,7 @@ import { layoutGraph } from './graph.layout';
 import { ConsoleContext, View } from './view';
 
 const POLL_MS = 2000;
-const NODE_W = 150;
+const NODE_W = 176;
 const NODE_H = 58;
 
 interface Sample {
@@ -118,7 +118,9 @@ export class PipelineView implements View {
     const g = layoutGraph(list, { colWidth: NODE_W + 56, rowHeight: NODE_H + 22, margin: 12 });
     const byKey = new Map(g.nodes.map((n) => [n.key, n]));
     const byId = new Map(list.map((p) => [p.id, p]));
-    const svg: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${g.width} ${g.height}" width="${g.width}" height="${g.height}" role="img" aria-label="plugin graph">`];
+    // Drawn in "14 px units" and scaled with the page's font size, so a 4K screen gets a readable graph.
+    const scale = parseFloat(getComputedStyle(document.documentElement).fontSize) / 14 || 1;
+    const svg: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${g.width} ${g.height}" width="${Math.round(g.width * scale)}" height="${Math.round(g.height * scale)}" role="img" aria-label="plugin graph">`];
     svg.push('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" class="arrowhead"/></marker></defs>');
     for (const e of g.edges) {
       const a = byKey.get(e.from)!;

@@ -1,11 +1,22 @@
-import { niceTicks, timeLabel, timeSeriesSvg, timeTicks } from './chart.svg';
+import { densify, niceTicks, timeLabel, timeSeriesSvg, timeTicks } from './series.chart';
 
-describe('chart.svg', () => {
+describe('series.chart', () => {
   it('picks round ticks of 1, 2 or 5 times a power of ten', () => {
     expect(niceTicks(0, 1000, 4)).toEqual([0, 500, 1000]);
     expect(niceTicks(0, 87, 4)).toEqual([0, 50]);
     expect(niceTicks(0, 0.9, 4)).toEqual([0, 0.5]);
     expect(niceTicks(0, 9, 4)).toEqual([0, 5]);
+    // A y axis covers its maximum with the next round value.
+    expect(niceTicks(0, 87, 4, true)).toEqual([0, 50, 100]);
+    expect(niceTicks(0, 100, 4, true)).toEqual([0, 50, 100]);
+  });
+
+  it('fills the bins the aggregate left out with zero', () => {
+    expect(densify([{ t: 120, v: 5 }], 60, 240, 60)).toEqual([
+      { t: 60, v: 0 },
+      { t: 120, v: 5 },
+      { t: 180, v: 0 },
+    ]);
   });
 
   it('puts time ticks on whole minutes, hours or days', () => {
@@ -17,22 +28,23 @@ describe('chart.svg', () => {
     expect(timeLabel(1700000000, 30 * 86400)).toBe('2023-11-14');
   });
 
-  it('draws one hover point per bin, scaled to the largest value', () => {
+  it('draws one hover target per bin, scaled to the largest value', () => {
     const pts = [
       { t: 100, v: 10 },
       { t: 160, v: 40 },
       { t: 220, v: 20 },
     ];
-    const svg = timeSeriesSvg(pts, { width: 400, height: 200, format: String, series: 's', label: 'bytes' });
-    expect(svg.match(/<circle/g)).toHaveLength(3);
-    // The tallest point touches the top of the plot area (y = padT = 10, the top tick is 40).
-    expect(svg).toContain('cy="10.0"');
+    const svg = timeSeriesSvg(pts, { width: 400, height: 200, format: String, series: 's', label: 'bytes', bin: 60, fontSize: 10 });
+    expect(svg.match(/<rect class="pt"/g)).toHaveLength(3);
+    expect(svg).toContain('<title>00:02:40 40</title>');
+    // The tallest bin touches the top of the plot area (padT = 9 at font size 10; the top tick is 40).
+    expect(svg).toMatch(/L[\d.]+,9\.0H/);
     expect(svg).toContain('aria-label="bytes"');
     expect(svg).not.toContain('no data');
   });
 
   it('says so when there is nothing to draw, and escapes labels', () => {
-    const svg = timeSeriesSvg([], { width: 400, height: 200, format: String, series: 's', label: '<b>' });
+    const svg = timeSeriesSvg([], { width: 400, height: 200, format: String, series: 's', label: '<b>', bin: 60 });
     expect(svg).toContain('no data in this range');
     expect(svg).toContain('aria-label="&#60;b&#62;"');
   });

@@ -18,19 +18,40 @@ export interface ChartOptions {
   series: string;
   /** Accessible name of the chart. */
   label: string;
+  /** Bin width in seconds: each point is drawn as a step from t to t + bin. */
+  bin: number;
   /** Fixed x range; defaults to the points' extent. */
   from?: number;
   to?: number;
+  /** Size of the tick text in SVG units. */
+  fontSize?: number;
 }
 
-/** Round tick values covering [min, max] with about `count` steps of 1, 2 or 5 × 10^n. */
-export function niceTicks(min: number, max: number, count = 5): number[] {
+/**
+ * Round tick values with about `count` steps of 1, 2 or 5 × 10^n: inside
+ * [min, max], or, with `cover`, reaching the first round value at or above max
+ * (a y axis whose top tick must not cut off the tallest bar).
+ */
+export function niceTicks(min: number, max: number, count = 5, cover = false): number[] {
   if (!(max > min)) return [min];
   const raw = (max - min) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
   const out: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  const end = cover ? Math.ceil(max / step - 1e-9) * step : max;
+  for (let v = Math.ceil(min / step) * step; v <= end + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
+/**
+ * Every bin from `from` to `to`, zero where the aggregate had no row (it
+ * returns only bins with flows), so a quiet minute reads as zero, not as a
+ * line drawn across it.
+ */
+export function densify(points: readonly Point[], from: number, to: number, bin: number): Point[] {
+  const by = new Map(points.map((p) => [p.t, p.v]));
+  const out: Point[] = [];
+  for (let t = Math.floor(from / bin) * bin; t < to; t += bin) out.push({ t, v: by.get(t) ?? 0 });
   return out;
 }
 
@@ -58,31 +79,32 @@ export function timeLabel(t: number, span: number): string {
 
 /** The whole chart as an <svg> string. Empty input draws the frame and a "no data" note. */
 export function timeSeriesSvg(points: readonly Point[], o: ChartOptions): string {
-  const padL = 64;
+  const fs = o.fontSize ?? 11;
+  const padL = Math.round(fs * 6.5);
   const padR = 12;
-  const padT = 10;
-  const padB = 24;
+  const padT = Math.round(fs * 0.9);
+  const padB = Math.round(fs * 2.2);
   const w = Math.max(o.width, padL + padR + 10);
   const hgt = Math.max(o.height, padT + padB + 10);
   const pw = w - padL - padR;
   const ph = hgt - padT - padB;
   const from = o.from ?? (points.length ? points[0].t : 0);
-  const to = o.to ?? (points.length ? points[points.length - 1].t : 1);
+  const to = o.to ?? (points.length ? points[points.length - 1].t + o.bin : 1);
   const span = Math.max(to - from, 1);
   const vmax = Math.max(0, ...points.map((p) => p.v));
-  const yTicks = niceTicks(0, vmax > 0 ? vmax : 1, 4);
+  const yTicks = niceTicks(0, vmax > 0 ? vmax : 1, 4, true);
   const ytop = yTicks[yTicks.length - 1] || 1;
   const x = (t: number): number => padL + ((t - from) / span) * pw;
   const y = (v: number): number => padT + ph - (v / ytop) * ph;
   const f = (n: number): string => n.toFixed(1);
 
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart ${esc(o.series)}" viewBox="0 0 ${w} ${hgt}" width="${w}" height="${hgt}" role="img" aria-label="${esc(o.label)}">`);
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart ${esc(o.series)}" viewBox="0 0 ${w} ${hgt}" width="${w}" height="${hgt}" font-size="${fs}" role="img" aria-label="${esc(o.label)}">`);
   for (const v of yTicks) {
     parts.push(`<line class="grid" x1="${padL}" x2="${w - padR}" y1="${f(y(v))}" y2="${f(y(v))}"/>`);
-    parts.push(`<text class="tick" x="${padL - 6}" y="${f(y(v) + 4)}" text-anchor="end">${esc(o.format(v))}</text>`);
+    parts.push(`<text class="tick" x="${padL - 6}" y="${f(y(v) + fs * 0.35)}" text-anchor="end">${esc(o.format(v))}</text>`);
   }
-  for (const t of timeTicks(from, to, Math.max(2, Math.floor(pw / 110)))) {
+  for (const t of timeTicks(from, to, Math.max(2, Math.floor(pw / (fs * 10))))) {
     parts.push(`<line class="grid" x1="${f(x(t))}" x2="${f(x(t))}" y1="${padT}" y2="${padT + ph}"/>`);
     parts.push(`<text class="tick" x="${f(x(t))}" y="${hgt - 6}" text-anchor="middle">${esc(timeLabel(t, span))}</text>`);
   }
@@ -90,12 +112,15 @@ export function timeSeriesSvg(points: readonly Point[], o: ChartOptions): string
   if (points.length === 0) {
     parts.push(`<text class="empty" x="${padL + pw / 2}" y="${padT + ph / 2}" text-anchor="middle">no data in this range</text>`);
   } else {
-    const line = points.map((p, i) => `${i ? 'L' : 'M'}${f(x(p.t))},${f(y(p.v))}`).join('');
-    const area = `${line}L${f(x(points[points.length - 1].t))},${f(y(0))}L${f(x(points[0].t))},${f(y(0))}Z`;
+    // A step per bin: the value held from the bin's start to its end.
+    const cx = (t: number): number => Math.min(Math.max(x(t), padL), padL + pw);
+    const steps = points.map((p, i) => `${i ? 'L' : 'M'}${f(cx(p.t))},${f(y(p.v))}H${f(cx(p.t + o.bin))}`).join('');
+    const area = `M${f(cx(points[0].t))},${f(y(0))}${steps.replace(/^M/, 'L')}V${f(y(0))}Z`;
     parts.push(`<path class="area" d="${area}"/>`);
-    parts.push(`<path class="line" d="${line}"/>`);
+    parts.push(`<path class="line" d="${steps}"/>`);
     for (const p of points) {
-      parts.push(`<circle class="pt" cx="${f(x(p.t))}" cy="${f(y(p.v))}" r="3"><title>${esc(timeLabel(p.t, 0))} ${esc(o.format(p.v))}</title></circle>`);
+      const bw = Math.max(1, cx(p.t + o.bin) - cx(p.t));
+      parts.push(`<rect class="pt" x="${f(cx(p.t))}" y="${padT}" width="${f(bw)}" height="${ph}"><title>${esc(timeLabel(p.t, 0))} ${esc(o.format(p.v))}</title></rect>`);
     }
   }
   parts.push('</svg>');
