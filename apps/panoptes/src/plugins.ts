@@ -2,6 +2,7 @@ import { AnyPluginManifest } from '@panoptes/plugin-sdk';
 import { sourceJsonlPlugin } from '@panoptes/plugin-source-jsonl';
 import { sinkFilePlugin } from '@panoptes/plugin-sink-file';
 import { ingestZeekPlugin } from '@panoptes/plugin-ingest-zeek';
+import { sinkKafkaPlugin } from '@panoptes/plugin-sink-kafka';
 import { enrichGeoipPlugin } from '@panoptes/plugin-enrich-geoip';
 import { enrichDnsPlugin } from '@panoptes/plugin-enrich-dns';
 
@@ -12,6 +13,7 @@ const ALL: AnyPluginManifest[] = [
   sourceJsonlPlugin,
   sinkFilePlugin,
   ingestZeekPlugin,
+  sinkKafkaPlugin,
   enrichGeoipPlugin,
   enrichDnsPlugin,
 ];
