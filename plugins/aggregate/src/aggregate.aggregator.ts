@@ -18,7 +18,8 @@
  * goes to the window's `other` group, and the overflow is counted.
  */
 import { hashValue, HyperLogLog } from './aggregate.hll';
-import { compileGroupKey, KeyPart, parseKeys } from './aggregate.keys';
+import { KeyPart, parseKeys } from './aggregate.keys';
+import { GroupTable } from './aggregate.table';
 import { AggregateRecord, GroupState } from './aggregate.record';
 
 export type TopBy = 'bytes' | 'pkts' | 'trans' | 'flows';
@@ -55,7 +56,7 @@ export interface AggregatorCounters {
 
 interface Window {
   readonly start: number;
-  readonly groups: Map<string, GroupState>;
+  readonly groups: GroupTable;
   other?: GroupState;
   otherKeys?: HyperLogLog;
   first: number;
@@ -67,7 +68,6 @@ type Row = Record<string, unknown>;
 export class Aggregator {
   readonly parts: readonly KeyPart[];
   readonly counters: AggregatorCounters = { records: 0, late: 0, bad: 0, overflow: 0, windows: 0, groups: 0 };
-  private readonly keyOf: (r: Row) => string;
   private readonly keyFields: string[];
   private readonly distinct: readonly string[];
   private readonly precision: number;
@@ -79,7 +79,6 @@ export class Aggregator {
 
   constructor(private readonly o: AggregatorOptions) {
     this.parts = parseKeys(o.keys);
-    this.keyOf = compileGroupKey(this.parts);
     this.keyFields = this.parts.map((p) => p.field);
     this.distinct = o.distinct ?? [];
     this.precision = o.hllPrecision ?? 12;
@@ -119,7 +118,7 @@ export class Aggregator {
     if (w === undefined || w.start !== start) {
       w = this.windows.get(start);
       if (w === undefined) {
-        w = { start, groups: new Map(), first: t, last: t };
+        w = { start, groups: new GroupTable(this.parts), first: t, last: t };
         this.windows.set(start, w);
       }
       this.last = w;
@@ -129,20 +128,20 @@ export class Aggregator {
       const lt = typeof r.ltime === 'number' ? r.ltime : t;
       if (lt > w.last) w.last = lt;
     }
-    const key = this.keyOf(r);
-    let g = w.groups.get(key);
+    let g = w.groups.get(r);
     if (g === undefined) {
+      const key = w.groups.keyOf(r);
       if (w.groups.size < this.o.maxGroups) {
         g = new GroupState(
-          key,
+          key.text,
           this.parts.map((p) => p.display(r)),
           this.distinct.length,
           this.precision,
         );
-        w.groups.set(key, g);
+        w.groups.insert(key.values, g);
       } else {
         g = w.other ??= new GroupState('', [], this.distinct.length, this.precision);
-        (w.otherKeys ??= new HyperLogLog(this.precision)).add(hashValue(key));
+        (w.otherKeys ??= new HyperLogLog(this.precision)).add(hashValue(key.text));
         this.counters.overflow++;
       }
     }
@@ -175,7 +174,7 @@ export class Aggregator {
     const bin = this.o.binSec;
     const start = bin > 0 ? w.start : w.first;
     const len = bin > 0 ? bin : w.last - w.first;
-    let groups = [...w.groups.values()];
+    let groups = w.groups.values();
     let other = w.other;
     let folded = 0;
     const topN = this.o.topN ?? 0;

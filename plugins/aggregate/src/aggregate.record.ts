@@ -129,27 +129,25 @@ export class GroupState {
     }
     const pkts = this.spkts + this.dpkts;
     const bytes = this.sbytes + this.dbytes;
-    Object.assign(rec, {
-      trans: this.trans,
-      flows: this.flows,
-      spkts: this.spkts,
-      dpkts: this.dpkts,
-      pkts,
-      sbytes: this.sbytes,
-      dbytes: this.dbytes,
-      bytes,
-      sappbytes: this.sappbytes,
-      dappbytes: this.dappbytes,
-      mean: this.trans ? round6(this.durSumUs / this.trans / 1e6) : 0,
-      min: this.trans ? this.durMinUs / 1e6 : 0,
-      max: this.trans ? this.durMaxUs / 1e6 : 0,
-      rate: round6(pkts / binSec),
-      srate: round6(this.spkts / binSec),
-      drate: round6(this.dpkts / binSec),
-      load: round6((bytes * 8) / binSec),
-      sload: round6((this.sbytes * 8) / binSec),
-      dload: round6((this.dbytes * 8) / binSec),
-    });
+    rec.trans = this.trans;
+    rec.flows = this.flows;
+    rec.spkts = this.spkts;
+    rec.dpkts = this.dpkts;
+    rec.pkts = pkts;
+    rec.sbytes = this.sbytes;
+    rec.dbytes = this.dbytes;
+    rec.bytes = bytes;
+    rec.sappbytes = this.sappbytes;
+    rec.dappbytes = this.dappbytes;
+    rec.mean = this.trans ? round6(this.durSumUs / this.trans / 1e6) : 0;
+    rec.min = this.trans ? this.durMinUs / 1e6 : 0;
+    rec.max = this.trans ? this.durMaxUs / 1e6 : 0;
+    rec.rate = round6(pkts / binSec);
+    rec.srate = round6(this.spkts / binSec);
+    rec.drate = round6(this.dpkts / binSec);
+    rec.load = round6((bytes * 8) / binSec);
+    rec.sload = round6((this.sbytes * 8) / binSec);
+    rec.dload = round6((this.dbytes * 8) / binSec);
     if (distinct.length) {
       const d: Record<string, number> = {};
       for (let i = 0; i < distinct.length; i++) d[distinct[i]] = this.hll[i].count();
