@@ -1,12 +1,16 @@
 import { Command } from 'commander';
 import { registerRun } from './run.command';
 import { registerConvert } from './convert.command';
+import { registerCluster } from './cluster.command';
+import { registerBenchAggregate } from './bench-aggregate.command';
 import { panoptesVersion } from '../runtime/paths';
 
 /** Every subcommand registers itself here, one line each. */
 const COMMANDS: ((program: Command) => void)[] = [
   registerRun,
   registerConvert,
+  registerCluster,
+  registerBenchAggregate,
 ];
 
 export function buildProgram(): Command {
