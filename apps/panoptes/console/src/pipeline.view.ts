@@ -20,7 +20,7 @@ interface Sample {
 }
 
 /** Counters a plugin reports, by the names the host and the API use for them. */
-const recordsIn = (p: PluginView): number | undefined => stat(p.stats, 'recordsIn', 'records_in', 'in');
+const recordsIn = (p: PluginView): number | undefined => stat(p.stats, 'recordsIn', 'records_in', 'in', 'written', 'stored');
 const recordsOut = (p: PluginView): number | undefined => stat(p.stats, 'recordsOut', 'records_out', 'out');
 const errorsOf = (p: PluginView): number => stat(p.stats, 'errors', 'rejected') ?? 0;
 
