@@ -5,6 +5,7 @@ import { ingestZeekPlugin } from '@panoptes/plugin-ingest-zeek';
 import { sinkKafkaPlugin } from '@panoptes/plugin-sink-kafka';
 import { enrichGeoipPlugin } from '@panoptes/plugin-enrich-geoip';
 import { enrichDnsPlugin } from '@panoptes/plugin-enrich-dns';
+import { aggregatePlugin } from '@panoptes/plugin-aggregate';
 
 import { sensorPcapPlugin } from '@panoptes/plugin-sensor-pcap';
 /** Every plugin the host can load, one line each. No globbing, no discovery. */
@@ -16,6 +17,7 @@ const ALL: AnyPluginManifest[] = [
   sinkKafkaPlugin,
   enrichGeoipPlugin,
   enrichDnsPlugin,
+  aggregatePlugin,
 ];
 
 export const PLUGINS: ReadonlyMap<string, AnyPluginManifest> = new Map(ALL.map((m) => [m.id, m]));
