@@ -1,4 +1,4 @@
-import { fmtBytes, fmtDuration, fmtEndpoint, fmtInt, fmtRate, fmtSi, fmtTime, parseInt10 } from './format';
+import { errorCaret, fmtBytes, fmtDuration, fmtEndpoint, fmtInt, fmtRate, fmtSi, fmtTime, parseInt10 } from './format';
 
 describe('console format', () => {
   it('scales by powers of 1000 with a unit', () => {
@@ -37,5 +37,13 @@ describe('console format', () => {
     expect(fmtEndpoint('10.0.0.1', 443)).toBe('10.0.0.1:443');
     expect(fmtEndpoint('2001:db8::1', 53)).toBe('[2001:db8::1]:53');
     expect(fmtEndpoint('10.0.0.1', null)).toBe('10.0.0.1');
+  });
+});
+
+describe('errorCaret', () => {
+  it('marks the 1-based column the filter error names, past the end included', () => {
+    expect(errorCaret('tcp and dst port', 'filter: expected a port number at column 17')).toBe(`${' '.repeat(16)}^`);
+    expect(errorCaret('port abc', 'filter: expected a port number at column 6 ("abc")')).toBe('     ^');
+    expect(errorCaret('x', 'bad request')).toBeUndefined();
   });
 });

@@ -61,3 +61,15 @@ export function fmtEndpoint(addr: string, port: number | null | undefined): stri
   if (port === null || port === undefined) return addr;
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
+
+/**
+ * A caret under the column a filter error names ("... at column 9"), for
+ * showing the expression with the spot marked; undefined when the message
+ * names no column.
+ */
+export function errorCaret(expr: string, message: string): string | undefined {
+  const m = /\bcolumn (\d+)\b/i.exec(message);
+  if (!m) return undefined;
+  const col = Math.min(Math.max(1, Number(m[1])), expr.length + 1);
+  return `${' '.repeat(col - 1)}^`;
+}

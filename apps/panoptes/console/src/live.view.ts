@@ -6,6 +6,7 @@
 import { ApiError } from './api.client';
 import { liveRecordsOf, recordsOf } from './api.shapes';
 import { h, mount } from './dom';
+import { showFilterError } from './filter.error';
 import { flowDetail } from './flow.detail';
 import { FlowRow, FlowTable, rowBytes, rowDur, rowPkts, rowRate, SortKey } from './flow.table';
 import { fmtDuration, fmtEndpoint, fmtInt, fmtRate, fmtSi, fmtTime } from './format';
@@ -115,10 +116,7 @@ export class LiveView implements View {
   }
 
   private showError(msg?: string): void {
-    this.error.hidden = !msg;
-    this.error.textContent = msg ?? '';
-    this.input.classList.toggle('invalid', !!msg);
-    this.input.setAttribute('aria-invalid', String(!!msg));
+    showFilterError(this.error, this.input, this.filter, msg);
   }
 
   private async connect(): Promise<void> {
@@ -208,7 +206,8 @@ export class LiveView implements View {
     this.renderStatus();
     const rows = this.table.sorted(this.sort, this.ascending, SHOWN);
     if (rows.length === 0) {
-      mount(this.tbody, h('tr', { class: 'empty' }, h('td', { colspan: COLUMNS.length }, this.streamState === 'loading' ? 'loading…' : 'no flows match')));
+      const why = this.streamState === 'loading' ? 'loading…' : this.streamState === 'filter error' ? 'fix the filter to see flows' : 'no flows match';
+      mount(this.tbody, h('tr', { class: 'empty' }, h('td', { colspan: COLUMNS.length }, why)));
       return;
     }
     mount(this.tbody, ...rows.map((r) => this.rowEl(r)));

@@ -5,6 +5,7 @@ import { ApiError } from './api.client';
 import { aggRowsOf, AggRow, recordsOf } from './api.shapes';
 import { densify, Point, timeSeriesSvg } from './series.chart';
 import { h, mount } from './dom';
+import { showFilterError } from './filter.error';
 import { fmtBytes, fmtInt, fmtSi, fmtTime } from './format';
 import { ConsoleContext, View } from './view';
 
@@ -152,10 +153,7 @@ export class OverviewView implements View {
   }
 
   private showError(msg?: string): void {
-    this.error.hidden = !msg;
-    this.error.textContent = msg ?? '';
-    this.input.classList.toggle('invalid', !!msg);
-    this.input.setAttribute('aria-invalid', String(!!msg));
+    showFilterError(this.error, this.input, this.input.value.trim(), msg);
   }
 
   private renderCharts(rows: AggRow[], bin: number, range: [number, number] | undefined): void {
