@@ -32,11 +32,14 @@ const TCP_STATE: Readonly<Record<string, string>> = {
 
 /** ICMP type (Zeek puts it in orig_p) → Argus state for ICMP flows. */
 const ICMP4_STATE: Readonly<Record<number, string>> = {
-  0: 'ECR', 3: 'URH', 4: 'SRC', 5: 'RED', 8: 'ECO', 9: 'RTA', 10: 'RTS', 11: 'TXD', 12: 'PAR', 13: 'TST', 14: 'TSR',
+  0: 'ECR', 3: 'UR', 4: 'SRC', 5: 'RED', 8: 'ECO', 9: 'RTA', 10: 'RTS', 11: 'TXD', 12: 'PAR', 13: 'TST', 14: 'TSR',
 };
 const ICMP6_STATE: Readonly<Record<number, string>> = {
   1: 'URH', 2: 'PTB', 3: 'TXD', 4: 'PAR', 128: 'ECO', 129: 'ECR', 133: 'RTS', 134: 'RTA', 135: 'NSO', 136: 'NAD', 137: 'RED',
 };
+
+/** ICMPv4 destination unreachable: the code (Zeek's resp_p) says what was unreachable. */
+const ICMP4_UNREACH: Readonly<Record<number, string>> = { 0: 'URN', 1: 'URH', 2: 'URO', 3: 'URP', 4: 'URF', 5: 'URS' };
 
 /** IANA protocol number (Zeek's ip_proto) → Argus protocol name, for unknown_transport rows. */
 const PROTO_NAME: Readonly<Record<number, string>> = {
@@ -148,7 +151,8 @@ export function connToFlow(row: ZeekRow, sid: string): ConnResult {
 
   let state: string | null;
   if (proto === 'tcp') state = TCP_STATE[connState] ?? null;
-  else if (isIcmp) state = (proto === 'icmp' ? ICMP4_STATE : ICMP6_STATE)[ports[0]] ?? 'ECO';
+  else if (proto === 'icmp' && ports[0] === 3) state = ICMP4_UNREACH[ports[1]] ?? 'UR';
+  else if (isIcmp) state = (proto === 'icmp' ? ICMP4_STATE : ICMP6_STATE)[ports[0]] ?? null;
   else state = dpkts > 0 ? 'CON' : 'INT';
 
   // Zeek knows who started a TCP flow when it saw the originator's SYN; a '^' means it flipped the

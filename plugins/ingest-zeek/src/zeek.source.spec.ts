@@ -104,6 +104,34 @@ describe('ingest-zeek dns.log', () => {
   });
 });
 
+describe('ingest-zeek dns.log (TSV)', () => {
+  it('types name answers by the query, counts unanswered queries, and reads nested JSON ids', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zeek-dns-'));
+    const file = join(dir, 'dns.log');
+    const head = ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', '#path\tdns',
+      '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tqtype_name\trcode\trcode_name\tanswers\tTTLs',
+      '#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tstring\tcount\tstring\tvector[string]\tvector[interval]'];
+    const rows = [
+      '1300475168.7\tC1\t141.142.220.118\t40526\t141.142.2.2\t53\tudp\tupload.wikimedia.org\tA\t0\tNOERROR\tupload.pmtpa.wikimedia.org,208.80.152.3\t124.000000,2156.000000',
+      '1300475168.8\tC2\t141.142.220.118\t40527\t141.142.2.2\t53\tudp\texample.org\tAAAA\t-\t-\t-\t-',
+    ];
+    writeFileSync(file, [...head, ...rows, ''].join('\n'));
+    writeFileSync(join(dir, 'conn.json'), JSON.stringify({ ts: 1.5, uid: 'J1', id: { orig_h: '10.0.0.1', orig_p: 5, resp_h: '10.0.0.2', resp_p: 53 }, proto: 'udp', conn_state: 'S0', orig_pkts: 1, resp_pkts: 0, orig_ip_bytes: 60, resp_ip_bytes: 0 }) + '\n');
+    const run = await runPlugin(ingestZeekPlugin, { path: dir });
+    expect(run.outputs.dns).toEqual([
+      {
+        time: 1300475168.7, sid: 'zeek', client: '141.142.220.118', server: '141.142.2.2', qname: 'upload.wikimedia.org', qtype: 'A', rcode: 'NOERROR',
+        answers: [
+          { name: 'upload.wikimedia.org', type: 'CNAME', data: 'upload.pmtpa.wikimedia.org', ttl: 124 },
+          { name: 'upload.wikimedia.org', type: 'A', data: '208.80.152.3', ttl: 2156 },
+        ],
+      },
+    ]);
+    expect(run.counters.dns_unanswered).toBe(1);
+    expect(run.outputs.flows).toEqual([expect.objectContaining({ uid: 'J1', saddr: '10.0.0.1', dport: 53, proto: 'udp', state: 'INT', dir: '->', spkts: 1, sbytes: 60 })]);
+  });
+});
+
 describe('ingest-zeek inputs', () => {
   it('reads the conn and dns logs of a directory and nothing else', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zeek-dir-'));
@@ -138,6 +166,23 @@ describe('ingest-zeek inputs', () => {
     });
     expect((run.outputs.flows as FlowRecord[]).map((f) => f.uid)).toEqual(oracle(fix('conn.log')).rows.slice(0, 3).map((r) => r.uid));
     expect(run.rejected).toEqual([]);
+  });
+
+  it('following a directory picks up a log that appears later', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zeek-follow-dir-'));
+    copyFileSync(fix('conn.log'), join(dir, 'conn.log'));
+    const first = oracle(fix('conn.log')).rows.length;
+    const second = oracle(fix('ppp-conn.log')).rows.length;
+    const run = await runPlugin(ingestZeekPlugin, { path: dir, follow: true, pollIntervalMs: 20 }, {
+      afterStart: async (service) => {
+        const src = service as ZeekSource;
+        while (src.stats().flows < first) await new Promise((r) => setTimeout(r, 10));
+        copyFileSync(fix('ppp-conn.log'), join(dir, 'conn.2.log'));
+        while (src.stats().flows < first + second) await new Promise((r) => setTimeout(r, 10));
+      },
+    });
+    expect(run.outputs.flows).toHaveLength(first + second);
+    expect(run.counters.records).toBe(first + second);
   });
 
   it('a text file that is not a Zeek log is reported line by line, never a crash', async () => {
