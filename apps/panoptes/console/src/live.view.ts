@@ -102,6 +102,7 @@ export class LiveView implements View {
   private apply(filter: string): void {
     this.filter = filter;
     this.selected = undefined;
+    this.el.classList.remove('has-detail');
     mount(this.detail);
     void this.connect();
   }
@@ -171,7 +172,7 @@ export class LiveView implements View {
         {},
         ...COLUMNS.map((c) => {
           const active = c.sort === this.sort;
-          const th = h('th', { class: c.num ? 'num' : undefined, scope: 'col', 'aria-sort': active ? (this.ascending ? 'ascending' : 'descending') : undefined });
+          const th = h('th', { class: [c.num ? 'num' : '', `col-${c.key}`].join(' ').trim(), scope: 'col', 'aria-sort': active ? (this.ascending ? 'ascending' : 'descending') : undefined });
           if (!c.sort) th.textContent = c.label;
           else
             th.append(
@@ -241,7 +242,7 @@ export class LiveView implements View {
       h('td', { class: 'num' }, fmtInt(rowPkts(r))),
       h('td', { class: 'num', 'data-col': 'bytes' }, fmtInt(rowBytes(r))),
       h('td', { class: 'num' }, fmtRate(rowRate(r))),
-      h('td', {}, s('state')),
+      h('td', { class: 'state' }, s('state')),
       h('td', { class: 'names' }, [names, geo, asn].filter(Boolean).join(' · ')),
     );
   }
@@ -255,10 +256,12 @@ export class LiveView implements View {
   }
 
   private showDetail(row: FlowRow): void {
+    this.el.classList.add('has-detail');
     mount(
       this.detail,
       flowDetail(row, this.ctx.fields, () => {
         this.selected = undefined;
+        this.el.classList.remove('has-detail');
         mount(this.detail);
         this.render();
       }),
