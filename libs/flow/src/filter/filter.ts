@@ -33,6 +33,13 @@
  *   table; `net` takes CIDR (v4 or v6); `host` takes an address (names are
  *   not resolved: compiling does no I/O).
  * - rate and load are Argus's: (pkts-1)/dur packets/s and bytes*(pkts-1)/pkts*8/dur bits/s.
+ * - Where Panoptes differs from ra 3.0.8 (checked on argus records of a
+ *   gen-pcap capture, every other primitive above selecting the same records):
+ *   `ttl` and `tos` also match IPv6 records (the fields hold the hop limit and
+ *   traffic class), where ra matches IPv4 only; and a side with no packets has
+ *   no TTL, so `dst ttl lt 60` is false for a one-way flow, where ra compares 0.
+ * - Compiled predicates cost about 10 ns a record for port/protocol tests and
+ *   about 100 ns with a CIDR test (the address text is parsed), on one core.
  * - Panoptes additions: any catalogue field can be compared by name
  *   (`dur ge 10`, `sco eq US`, `dname eq "www.example.com"`); `state WORD`
  *   compares the Argus state (REQ CON FIN RST ...); `ge`/`le` are accepted
