@@ -141,6 +141,13 @@ export class KafkaSinkConfig {
   @Max(300_000)
   requestTimeoutMs = 30_000;
 
+  /** Times a failed send is retried (with back-off) before the batch fails and is left unacknowledged for redelivery. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  sendRetries = 5;
+
   /** Flows whose running totals are kept for OCSF cumulative_traffic (oldest forgotten first). */
   @IsOptional()
   @IsInt()

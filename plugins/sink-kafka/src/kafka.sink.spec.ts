@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { FlowRecord, parseCefExtension } from '@panoptes/flow';
 import { formatIssue, validateConfig } from '@panoptes/plugin-sdk';
-import { runPlugin, testKafkaBrokers } from '@panoptes/testing';
+import { runPlugin, startKafkaBroker, testKafkaBrokers } from '@panoptes/testing';
 import { ecsProblems, ocsfProblems, sampleFlows } from '../../../test/e2e/siem-schemas';
 import { FlowTotalsTracker, KafkaSinkConfig, sinkKafkaPlugin } from './index';
 
@@ -131,5 +131,48 @@ describe('sink-kafka on a real broker', () => {
     await expect(
       runPlugin(sinkKafkaPlugin, { brokers: ['127.0.0.1:1'], topic: 't', connectionTimeoutMs: 500, requestTimeoutMs: 500 }),
     ).rejects.toThrow(/cannot connect to kafka 127\.0\.0\.1:1/);
+  });
+});
+
+describe('sink-kafka through a broker outage', () => {
+  it('fails the batch while the broker is down (so the input is not acknowledged) and delivers it once it is back', async () => {
+    const broker = await startKafkaBroker();
+    try {
+      const topic = `spec.outage.${Date.now()}`;
+      const flows = sampleFlows();
+      const v = validateConfig(KafkaSinkConfig, {
+        brokers: broker.brokers, topic, format: 'json', createTopic: true, topicPartitions: 1,
+        sendRetries: 1, requestTimeoutMs: 1000, connectionTimeoutMs: 1000,
+      });
+      const counters: Record<string, number> = {};
+      const ctx = {
+        id: 'siem', inputs: { records: 'flows.raw' }, outputs: {},
+        log: { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} },
+        emit: async () => {}, reject: async () => {}, gauge: () => {},
+        count: (n: string, by = 1) => void (counters[n] = (counters[n] ?? 0) + by),
+      };
+      const sink = sinkKafkaPlugin.create(v.value!, ctx);
+      await sink.start();
+      await sink.handle([flows[0]], 'records');
+      await broker.stop();
+      await expect(sink.handle([flows[1]], 'records')).rejects.toThrow(new RegExp(`cannot publish 1 records to ${topic.replace(/\./g, '\\.')}`));
+      expect(counters.send_failures).toBe(1);
+      await broker.start();
+      await sink.handle([flows[1]], 'records'); // the bus's redelivery of the unacknowledged batch
+      await sink.stop();
+      const k = new Kafka({ clientId: 'outage-reader', brokers: broker.brokers, logLevel: logLevel.NOTHING });
+      const consumer = k.consumer({ groupId: 'outage-reader' });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const keys: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        consumer.run({ eachMessage: async ({ message }) => void (keys.push(message.key!.toString()), keys.length >= 2 && resolve()) }).catch(reject);
+      });
+      await consumer.disconnect();
+      expect(keys).toEqual([flows[0].uid, flows[1].uid]);
+      expect(counters.sent).toBe(2);
+    } finally {
+      await broker.dispose();
+    }
   });
 });

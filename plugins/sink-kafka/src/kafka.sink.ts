@@ -45,6 +45,7 @@ export class KafkaSink implements SinkService {
       sasl: this.sasl(),
       connectionTimeout: c.connectionTimeoutMs,
       requestTimeout: c.requestTimeoutMs,
+      retry: { retries: c.sendRetries },
       logLevel: logLevel.WARN,
       logCreator: () => (entry) => {
         const ctx = { broker: entry.log.broker, error: entry.log.error };
