@@ -141,7 +141,7 @@ export class KafkaSinkConfig {
   @Max(300_000)
   requestTimeoutMs = 30_000;
 
-  /** Times a failed send is retried (with back-off) before the batch fails and is left unacknowledged for redelivery. */
+  /** Times a failed send is retried (with back-off) before the batch fails (and so stays unacknowledged). */
   @IsOptional()
   @IsInt()
   @Min(0)

@@ -144,7 +144,7 @@ export class KafkaSink implements SinkService {
         compression: this.config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
       });
     } catch (err) {
-      // Not acknowledged: fail the batch so the input is not acknowledged either (it will be redelivered).
+      // Not acknowledged: fail the batch so the input is not acknowledged as delivered either.
       this.ctx.count('send_failures');
       throw new PluginError(`cannot publish ${messages.length} records to ${this.config.topic}`, err);
     }
