@@ -1,7 +1,7 @@
 import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min } from 'class-validator';
 
 export class ZeekIngestConfig {
-  /** A Zeek log file (TSV or JSON lines), or a directory whose conn*.log and dns*.log files are read. */
+  /** A Zeek log file (TSV or JSON lines), or a directory whose conn*, open_conn* and dns* .log/.json/.jsonl files are read. */
   @IsString()
   @IsNotEmpty()
   path!: string;

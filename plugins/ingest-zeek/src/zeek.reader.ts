@@ -24,7 +24,7 @@ export interface ReadOptions {
 }
 
 /** Files of a directory that are conn or dns logs (Zeek's own names, rotated ones included). */
-export const ZEEK_LOG_NAME = /^(conn|open_conn|dns)([._-].*)?\.(log|json|jsonl)$/;
+export const ZEEK_LOG_NAME = /^(conn|open_conn|dns).*\.(log|json|jsonl)$/;
 
 function logKind(path: string | undefined, row: ZeekRow): 'conn' | 'dns' | undefined {
   if (path === 'conn' || path === 'open_conn') return 'conn';
