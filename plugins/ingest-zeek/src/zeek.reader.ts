@@ -1,4 +1,6 @@
+import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
 import { basename, join } from 'node:path';
 import { DnsAnswer, FlowRecord } from '@panoptes/flow';
 import { connToFlow } from './zeek.conn';
@@ -23,8 +25,29 @@ export interface ReadOptions {
   readonly signal?: AbortSignal;
 }
 
+/** A gzipped (archived, so complete) log: read once, never followed. A corrupt archive rejects like an I/O error. */
+async function readGzipped(file: string, opts: ReadOptions, onItem: (item: ZeekItem) => Promise<void>): Promise<void> {
+  const parser = new ZeekLogParser();
+  const decoder = new TextDecoder('utf-8');
+  let rest = '';
+  for await (const chunk of createReadStream(file).pipe(createGunzip())) {
+    if (opts.signal?.aborted) return;
+    const lines = (rest + decoder.decode(chunk as Buffer, { stream: true })).split('\n');
+    rest = lines.pop()!;
+    for (const text of lines) {
+      const item = toItem(parser, text, file, opts.sid);
+      if (item) await onItem(item);
+    }
+  }
+  rest += decoder.decode();
+  if (rest !== '') {
+    const item = toItem(parser, rest, file, opts.sid);
+    if (item) await onItem(item);
+  }
+}
+
 /** Files of a directory that are conn or dns logs (Zeek's own names, rotated ones included). */
-export const ZEEK_LOG_NAME = /^(conn|open_conn|dns).*\.(log|json|jsonl)$/;
+export const ZEEK_LOG_NAME = /^(conn|open_conn|dns).*\.(log|json|jsonl)(\.gz)?$/;
 
 function logKind(path: string | undefined, row: ZeekRow): 'conn' | 'dns' | undefined {
   if (path === 'conn' || path === 'open_conn') return 'conn';
@@ -77,6 +100,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * be opened or read) reject.
  */
 export async function readZeekFile(file: string, opts: ReadOptions, onItem: (item: ZeekItem) => Promise<void>): Promise<void> {
+  if (file.endsWith('.gz')) return readGzipped(file, opts, onItem);
   let parser = new ZeekLogParser();
   let fh = await open(file, 'r');
   let offset = 0;

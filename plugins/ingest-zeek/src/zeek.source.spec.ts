@@ -1,6 +1,7 @@
 import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { DnsAnswer, encodeFlowEcs, encodeFlowOcsf, FlowRecord, flowRecordProblem } from '@panoptes/flow';
 import { validateConfig, formatIssue } from '@panoptes/plugin-sdk';
 import { runPlugin } from '@panoptes/testing';
@@ -183,6 +184,15 @@ describe('ingest-zeek inputs', () => {
     });
     expect(run.outputs.flows).toHaveLength(first + second);
     expect(run.counters.records).toBe(first + second);
+  });
+
+  it('reads gzipped (archived) logs the same as plain ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zeek-gz-'));
+    writeFileSync(join(dir, 'conn.00:00:00-01:00:00.log.gz'), gzipSync(readFileSync(fix('conn.log'))));
+    const run = await runPlugin(ingestZeekPlugin, { path: dir });
+    expect((run.outputs.flows as FlowRecord[]).map((f) => f.uid)).toEqual(oracle(fix('conn.log')).rows.map((r) => r.uid));
+    writeFileSync(join(dir, 'conn.broken.log.gz'), Buffer.from('not gzip at all'));
+    await expect(runPlugin(ingestZeekPlugin, { path: join(dir, 'conn.broken.log.gz') })).rejects.toThrow(/cannot read .*conn\.broken\.log\.gz: /);
   });
 
   it('a text file that is not a Zeek log is reported line by line, never a crash', async () => {
