@@ -191,7 +191,8 @@ export class DnsEnricher implements HandlerService {
         await this.ctx.reject('not a flow record: saddr, daddr and stime are required', r, 'flows');
         continue;
       }
-      const f: Flow = { ...f0 };
+      // A copy (other groups may share the input objects); Object.assign keeps it fast to extend.
+      const f: Flow = Object.assign({}, f0);
       const uid = typeof f.uid === 'string' ? f.uid : undefined;
       let names = uid !== undefined ? this.open.get(uid) : undefined;
       if (!names) {

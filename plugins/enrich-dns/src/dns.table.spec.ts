@@ -36,8 +36,10 @@ describe('PassiveDnsTable', () => {
   it('stays within maxEntries, evicting the least recently answered', () => {
     const t = new PassiveDnsTable(1000, 0);
     for (let i = 0; i < 5000; i++) t.add(`10.0.${i >> 8}.${i & 255}`, `198.51.100.${i % 200}`, `n${i}.example`, 1000 + i, 300);
-    expect(t.size).toBe(1000);
-    expect(t.evicted).toBe(4000);
+    // Eviction takes the least recently answered address with all its clients (25 here).
+    expect(t.size).toBeLessThanOrEqual(1000);
+    expect(t.size).toBeGreaterThan(1000 - 25);
+    expect(t.evicted).toBe(5000 - t.size);
     expect(t.lookup('10.0.19.135', '198.51.100.199', 6000)).toBe('n4999.example');
     expect(t.lookup('10.0.0.0', '198.51.100.0', 1001)).toBeUndefined();
   });

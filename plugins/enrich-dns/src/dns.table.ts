@@ -1,10 +1,12 @@
 /**
  * The passive DNS table: which name a client was given for an address, and
- * when. Answers are keyed by (client, address) so clients that were told
- * different names (split horizon, CDNs, a rogue resolver) each keep theirs;
- * an address also remembers its last two answers from anyone, for flows
- * whose client's own lookup was not seen. Times are the capture's (epoch
- * seconds), not the wall clock, so replaying an old capture works.
+ * when. Each address keeps the answers per client, so clients that were told
+ * different names (split horizon, CDNs, a rogue resolver) each keep theirs,
+ * and its last two answers from anyone, for flows whose client's own lookup
+ * was not seen. Times are the capture's (epoch seconds), not the wall clock,
+ * so replaying an old capture works. Keys are the address and client strings
+ * as they come (no concatenated keys: building and hashing a new string per
+ * lookup would dominate the cost).
  */
 
 export interface Resolution {
@@ -18,6 +20,7 @@ export interface Resolution {
 interface AddrEntry {
   cur: Resolution;
   prev?: Resolution;
+  readonly clients: Map<string, Resolution>;
 }
 
 const live = (r: Resolution | undefined, t: number): boolean => !!r && r.time <= t && t <= r.until;
@@ -32,57 +35,48 @@ function extend(old: Resolution | undefined, r: Resolution): Resolution {
   return { name: r.name, time: old.time, until: Math.max(old.until, r.until) };
 }
 
-/** A Map bounded by count: re-setting a key moves it to the back; the front is evicted. */
-class BoundedMap<K, V> {
-  readonly map = new Map<K, V>();
-  evicted = 0;
-  constructor(private readonly max: number) {}
-  get(k: K): V | undefined {
-    return this.map.get(k);
-  }
-  set(k: K, v: V): void {
-    this.map.delete(k);
-    this.map.set(k, v);
-    if (this.map.size > this.max) {
-      this.map.delete(this.map.keys().next().value as K);
-      this.evicted++;
-    }
-  }
-}
-
 export class PassiveDnsTable {
-  private readonly byClient: BoundedMap<string, Resolution>;
-  private readonly byAddr: BoundedMap<string, AddrEntry>;
+  /** In order of the latest answer: the first address is the one to evict. */
+  private readonly byAddr = new Map<string, AddrEntry>();
+  private entries = 0;
+  evicted = 0;
 
   constructor(
-    maxEntries: number,
+    private readonly maxEntries: number,
     private readonly graceSec: number,
-  ) {
-    this.byClient = new BoundedMap(maxEntries);
-    this.byAddr = new BoundedMap(Math.max(1, Math.ceil(maxEntries / 2)));
-  }
+  ) {}
 
+  /** (client, address) pairs held. */
   get size(): number {
-    return this.byClient.map.size;
-  }
-
-  get evicted(): number {
-    return this.byClient.evicted + this.byAddr.evicted;
+    return this.entries;
   }
 
   /** Records that `client` was told `addr` is `name` at `time`, valid for `ttl` seconds. */
   add(client: string, addr: string, name: string, time: number, ttl: number): void {
     const r: Resolution = { name, time, until: time + Math.max(0, ttl) + this.graceSec };
-    const key = client + '|' + addr;
-    const mine = this.byClient.get(key);
-    if (!mine || mine.time <= time) this.byClient.set(key, extend(mine, r));
-    const e = this.byAddr.get(addr);
-    if (!e) this.byAddr.set(addr, { cur: r });
-    else if (e.cur.time <= time) {
-      const merged = extend(e.cur, r);
-      // The answer it replaces stays as `prev` for flows that started before the new one.
-      this.byAddr.set(addr, { cur: merged, prev: merged === r ? e.cur : e.prev });
-    } else if (!e.prev || e.prev.time <= time) e.prev = r;
+    let e = this.byAddr.get(addr);
+    if (!e) {
+      e = { cur: r, clients: new Map([[client, r]]) };
+      this.entries++;
+    } else {
+      this.byAddr.delete(addr);
+      const mine = e.clients.get(client);
+      if (!mine) this.entries++;
+      if (!mine || mine.time <= time) e.clients.set(client, extend(mine, r));
+      if (e.cur.time <= time) {
+        const merged = extend(e.cur, r);
+        // The answer it replaces stays as `prev` for flows that started before the new one.
+        if (merged === r) e.prev = e.cur;
+        e.cur = merged;
+      } else if (!e.prev || e.prev.time <= time) e.prev = r;
+    }
+    this.byAddr.set(addr, e);
+    while (this.entries > this.maxEntries) {
+      const [oldest, old] = this.byAddr.entries().next().value as [string, AddrEntry];
+      this.byAddr.delete(oldest);
+      this.entries -= old.clients.size;
+      this.evicted += old.clients.size;
+    }
   }
 
   /**
@@ -90,10 +84,10 @@ export class PassiveDnsTable {
    * TTL and grace: the client's own answer first, else the latest anyone got.
    */
   lookup(client: string, addr: string, t: number): string | undefined {
-    const mine = this.byClient.get(client + '|' + addr);
-    if (live(mine, t)) return mine!.name;
     const e = this.byAddr.get(addr);
-    if (!e) return undefined;
+    if (e === undefined) return undefined;
+    const mine = e.clients.get(client);
+    if (mine !== undefined && live(mine, t)) return mine.name;
     if (live(e.cur, t)) return e.cur.name;
     if (e.cur.time > t && live(e.prev, t)) return e.prev!.name;
     return undefined;
