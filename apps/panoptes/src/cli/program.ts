@@ -3,6 +3,7 @@ import { registerRun } from './run.command';
 import { registerConvert } from './convert.command';
 import { registerCluster } from './cluster.command';
 import { registerBenchAggregate } from './bench-aggregate.command';
+import { registerBenchEnrich } from './bench-enrich.command';
 import { panoptesVersion } from '../runtime/paths';
 
 /** Every subcommand registers itself here, one line each. */
@@ -11,6 +12,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerConvert,
   registerCluster,
   registerBenchAggregate,
+  registerBenchEnrich,
 ];
 
 export function buildProgram(): Command {
