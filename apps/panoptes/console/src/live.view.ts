@@ -16,6 +16,10 @@ import { ConsoleContext, View } from './view';
 const BACKFILL = 500;
 const SHOWN = 200;
 const RENDER_MS = 500;
+/** Wait before reconnecting a stream that ended or broke (not one refused with a 400). */
+const RETRY_MS = 3000;
+/** Live records per second are averaged over this many seconds. */
+const RATE_WINDOW_S = 5;
 
 const COLUMNS: { key: string; label: string; sort?: SortKey; num?: boolean }[] = [
   { key: 'ltime', label: 'last seen', sort: 'ltime' },
@@ -45,6 +49,9 @@ export class LiveView implements View {
   private pending = 0;
   private received = 0;
   private streamState = 'idle';
+  private retry?: number;
+  /** Arrival times (ms) and sizes of recent live batches, for records/s. */
+  private arrivals: [number, number][] = [];
 
   private readonly input: HTMLInputElement;
   private readonly error: HTMLElement;
@@ -89,7 +96,7 @@ export class LiveView implements View {
   }
 
   start(): void {
-    this.timer = window.setInterval(() => this.dirty && !this.paused && this.render(), RENDER_MS);
+    this.timer = window.setInterval(() => (this.dirty && !this.paused ? this.render() : this.renderStatus()), RENDER_MS);
     void this.connect();
   }
 
@@ -97,6 +104,7 @@ export class LiveView implements View {
     this.abort?.abort();
     this.abort = undefined;
     window.clearInterval(this.timer);
+    window.clearTimeout(this.retry);
   }
 
   private apply(filter: string): void {
@@ -120,15 +128,20 @@ export class LiveView implements View {
     showFilterError(this.error, this.input, this.filter, msg);
   }
 
-  private async connect(): Promise<void> {
+  /** (Re)connects: back-fill from the store, then the live stream. A reconnect keeps the rows (records de-duplicate). */
+  private async connect(fresh = true): Promise<void> {
     this.abort?.abort();
+    window.clearTimeout(this.retry);
     const abort = (this.abort = new AbortController());
     const filter = this.filter || undefined;
-    this.table.clear();
-    this.received = 0;
-    this.pending = 0;
-    this.streamState = 'loading';
-    this.render();
+    if (fresh) {
+      this.table.clear();
+      this.received = 0;
+      this.pending = 0;
+      this.arrivals = [];
+      this.streamState = 'loading';
+      this.render();
+    }
     try {
       const page = await this.ctx.api.get<unknown>('/flows', { filter, sort: '-ltime', limit: BACKFILL }, abort.signal);
       this.table.add(recordsOf(page));
@@ -146,22 +159,26 @@ export class LiveView implements View {
           if (ev.event !== 'message' && ev.event !== 'flows' && ev.event !== 'flow') return;
           const recs = liveRecordsOf(ev.data);
           this.received += recs.length;
+          this.arrivals.push([performance.now(), recs.length]);
           if (this.paused) this.pending += recs.length;
           if (this.table.add(recs)) this.dirty = true;
         },
         abort.signal,
       );
-      if (!abort.signal.aborted) this.streamState = 'stream ended';
+      if (abort.signal.aborted) return;
+      this.streamState = 'stream ended, reconnecting';
     } catch (err) {
       if (abort.signal.aborted) return;
       if (err instanceof ApiError && err.status === 400) {
         this.showError(err.message);
         this.streamState = 'filter error';
-      } else {
-        this.streamState = `disconnected: ${(err as Error).message}`;
+        this.render();
+        return;
       }
+      this.streamState = `disconnected (${(err as Error).message}), reconnecting`;
     }
     this.render();
+    if (this.abort === abort) this.retry = window.setTimeout(() => void this.connect(false), RETRY_MS);
   }
 
   private renderHead(): void {
@@ -195,7 +212,11 @@ export class LiveView implements View {
   }
 
   private renderStatus(): void {
+    const now = performance.now();
+    this.arrivals = this.arrivals.filter(([t]) => now - t < RATE_WINDOW_S * 1000);
+    const perSec = this.arrivals.reduce((a, [, n]) => a + n, 0) / RATE_WINDOW_S;
     const parts = [`${this.streamState}`, `${fmtInt(this.table.size)} flows`, `${fmtSi(this.received)} live records`];
+    if (this.streamState === 'live') parts.push(`${fmtSi(perSec)} records/s`);
     if (this.paused) parts.unshift(`paused${this.pending ? ` (${fmtInt(this.pending)} new records held)` : ''}`);
     this.status.textContent = parts.join(' · ');
     this.el.dataset.state = this.streamState;
