@@ -2,7 +2,7 @@ import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { definePlugin } from '@panoptes/plugin-sdk';
+import { AnyPluginManifest, definePlugin } from '@panoptes/plugin-sdk';
 import { FileSink, FileSinkConfig, sinkFilePlugin } from '@panoptes/plugin-sink-file';
 import { sourceJsonlPlugin } from '@panoptes/plugin-source-jsonl';
 import { spawnPanoptes } from '@panoptes/testing';
@@ -71,7 +71,7 @@ describe('embedded pipeline: source-jsonl -> sink-file', () => {
         return sink;
       },
     });
-    const registry = new Map([
+    const registry = new Map<string, AnyPluginManifest>([
       [sourceJsonlPlugin.id, sourceJsonlPlugin],
       [slowSink.id, slowSink],
     ]);

@@ -44,6 +44,7 @@ export class PluginError extends Error {
 }
 
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
+  // Duck-typed: errors from another realm (vm contexts, test runners) fail instanceof.
+  const m = (err as { message?: unknown } | null)?.message;
+  return typeof m === 'string' ? m : String(err);
 }
