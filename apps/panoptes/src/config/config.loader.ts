@@ -5,7 +5,7 @@ import { compileFilter } from '@panoptes/flow';
 import { AnyPluginManifest, ConfigError, ConfigIssue, describe, validateConfig } from '@panoptes/plugin-sdk';
 import { PLUGINS } from '../plugins';
 import { PanoptesConfig, PluginEntry } from './config.schema';
-import { checkGraph, ResolvedInstance } from './topic.graph';
+import { checkGraph, checkIds, ResolvedInstance } from './topic.graph';
 
 export interface LoadedConfig {
   readonly source: string;
@@ -55,7 +55,7 @@ export function parseConfig(text: string, source = '<inline>', registry = PLUGIN
     if (inst) instances.push(inst);
   });
   if (Array.isArray(cfg.plugins) && plugins.length === 0) issues.push({ path: 'plugins', message: 'no plugins configured' });
-  issues.push(...checkGraph(instances));
+  issues.push(...checkIds(plugins), ...checkGraph(instances));
   if (issues.length) throw new ConfigError(issues.map((i) => withLine(i, doc, lines)));
   return { source, raw: cfg, bus, instances };
 }

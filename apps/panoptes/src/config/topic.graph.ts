@@ -15,18 +15,11 @@ export interface ResolvedInstance {
 }
 
 /**
- * Checks the topic graph: ids unique, every input topic written by some
- * instance (or a dead-letter topic), no cycle.
+ * Checks the topic graph: every input topic written by some instance (or a
+ * dead-letter topic), no cycle.
  */
 export function checkGraph(instances: readonly ResolvedInstance[]): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const seen = new Map<string, ResolvedInstance>();
-  for (const inst of instances) {
-    const first = seen.get(inst.id);
-    if (first) {
-      issues.push({ path: `plugins[${inst.index}].id`, where: inst.where, message: `duplicate id "${inst.id}", already used by plugins[${first.index}]` });
-    } else seen.set(inst.id, inst);
-  }
   const writers = new Map<string, ResolvedInstance[]>();
   for (const inst of instances) for (const t of Object.values(inst.outputs)) writers.set(t, [...(writers.get(t) ?? []), inst]);
   for (const inst of instances) {
@@ -63,5 +56,22 @@ export function checkGraph(instances: readonly ResolvedInstance[]): ConfigIssue[
     state.set(inst, 2);
   };
   for (const inst of instances) if (!state.has(inst)) visit(inst, []);
+  return issues;
+}
+
+/** Ids must be unique across every entry, including ones whose plugin is unknown. */
+export function checkIds(entries: readonly unknown[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const seen = new Map<string, number>();
+  entries.forEach((e, i) => {
+    const { id, use } = (e ?? {}) as { id?: unknown; use?: unknown };
+    if (typeof id !== 'string') return;
+    const first = seen.get(id);
+    if (first === undefined) seen.set(id, i);
+    else {
+      const where = `plugins[${i}] "${id}"${typeof use === 'string' ? ` (${use})` : ''}`;
+      issues.push({ path: `plugins[${i}].id`, where, message: `duplicate id "${id}", already used by plugins[${first}]` });
+    }
+  });
   return issues;
 }
