@@ -1,3 +1,4 @@
 export * from './run-plugin';
 export * from './kafka-broker';
 export * from './cli';
+export * from './gen-pcap';
