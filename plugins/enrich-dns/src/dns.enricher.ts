@@ -182,24 +182,28 @@ export class DnsEnricher implements HandlerService {
       if (typeof t === 'number' && t > latest) latest = t;
     }
     await this.align(latest);
-    const out: Flow[] = [];
+    const out: unknown[] = [];
     let labelled = 0;
     for (const r of records) {
-      const f0 = r as Flow | null;
+      const f0 = r as { saddr: string; daddr: string; stime: number; uid?: unknown; rtype?: unknown } | null;
       if (!f0 || typeof f0 !== 'object' || typeof f0.saddr !== 'string' || typeof f0.daddr !== 'string' || typeof f0.stime !== 'number') {
         this.ctx.count('bad_records');
         await this.ctx.reject('not a flow record: saddr, daddr and stime are required', r, 'flows');
         continue;
       }
-      // A copy (other groups may share the input objects); Object.assign keeps it fast to extend.
-      const f: Flow = Object.assign({}, f0);
-      const uid = typeof f.uid === 'string' ? f.uid : undefined;
+      const uid = typeof f0.uid === 'string' ? f0.uid : undefined;
       let names = uid !== undefined ? this.open.get(uid) : undefined;
       if (!names) {
-        names = [this.name(f.daddr as string, f.saddr as string, f.stime as number), this.name(f.saddr as string, f.daddr as string, f.stime as number)];
-        if (uid !== undefined && f.rtype === 'status' && this.open.size < MAX_OPEN_FLOWS) this.open.set(uid, names);
+        names = [this.name(f0.daddr, f0.saddr, f0.stime), this.name(f0.saddr, f0.daddr, f0.stime)];
+        if (uid !== undefined && f0.rtype === 'status' && this.open.size < MAX_OPEN_FLOWS) this.open.set(uid, names);
       }
-      if (uid !== undefined && f.rtype === 'final') this.open.delete(uid);
+      if (uid !== undefined && f0.rtype === 'final') this.open.delete(uid);
+      if (names[0] === undefined && names[1] === undefined) {
+        out.push(f0); // nothing to add: passed on as it came, never modified
+        continue;
+      }
+      // A copy (other groups may share the input objects); Object.assign keeps it fast to extend.
+      const f: Flow = Object.assign({}, f0);
       if (names[0] !== undefined) (f.sname = names[0]), labelled++;
       if (names[1] !== undefined) (f.dname = names[1]), labelled++;
       out.push(f);

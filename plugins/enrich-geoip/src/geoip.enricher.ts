@@ -120,9 +120,15 @@ export class GeoipEnricher implements HandlerService {
       }
       // A copy: the embedded bus hands the same objects to every group reading the topic.
       // Object.assign, not spread: V8 makes spread clones slow to add properties to.
+      const as = this.answer(gen, (r as Flow).saddr as string);
+      const ad = this.answer(gen, (r as Flow).daddr as string);
+      if (as === null && ad === null) {
+        out.push(r as Flow); // nothing to add: passed on as it came, never modified
+        continue;
+      }
       const f: Flow = Object.assign({}, r as Flow);
-      this.labelSrc(f, this.answer(gen, f.saddr as string));
-      this.labelDst(f, this.answer(gen, f.daddr as string));
+      this.labelSrc(f, as);
+      this.labelDst(f, ad);
       out.push(f);
     }
     const d = this.figures;
