@@ -249,10 +249,15 @@ export class PluginHost {
       slot.service = service;
       if (inst.manifest.kind !== 'source') {
         const handler = service as HandlerService;
-        const filter = inputFilter(inst.entry.filter);
+        const mainPort = Object.keys(inst.inputs)[0];
         for (const [port, topic] of Object.entries(inst.inputs)) {
+          // The instance's filter is over flow records: it applies to the main
+          // input only (enrich-dns's second input carries DNS answers).
+          const filter = port === mainPort ? inputFilter(inst.entry.filter) : undefined;
+          // A broadcast input is read whole by every replica: its own group per process.
+          const group = inst.manifest.broadcastInputs?.includes(port) ? `${inst.id}.${hostname()}.${process.pid}` : inst.id;
           slot.subs.push(
-            await this.bus!.subscribe<unknown>(topic, { group: inst.manifest.broadcastInputs?.includes(port) ? `${inst.id}.${hostname()}.${process.pid}` : inst.id, id: inst.id }, async (records) => {
+            await this.bus!.subscribe<unknown>(topic, { group, id: inst.id }, async (records) => {
               this.metrics.recordsIn.inc({ plugin: inst.id, port }, records.length);
               const batch = filter ? records.filter(filter) : records;
               if (batch.length === 0) return;
