@@ -162,7 +162,11 @@ export class Capture {
   stats(): CaptureStats;
 }
 
-export function captureToFile(options: CaptureOptions): Promise<{ stats: CaptureStats; error?: Error }>;
+/** Runs to the end with records written natively (outputPath/outputFormat); `onProgress` gets stats every 200 ms. */
+export function captureToFile(
+  options: CaptureOptions,
+  onProgress?: (stats: CaptureStats) => void,
+): Promise<{ stats: CaptureStats; error?: Error }>;
 
 /** Throws when the expression does not compile for the link type (default 1, Ethernet). */
 export function checkFilter(expr: string, linktype?: number): void;

@@ -97,9 +97,10 @@ class Capture {
  * Runs a file or interface with records written by Rust straight to `outputPath`
  * (json lines, csv, or none to discard): the fast path of `panoptes read -w`.
  */
-async function captureToFile(options) {
+async function captureToFile(options, onProgress) {
   const cap = new Capture(options).start();
   let error;
+  const timer = onProgress ? setInterval(() => onProgress(cap.stats()), 200) : undefined;
   for (;;) {
     let b;
     try {
@@ -110,6 +111,7 @@ async function captureToFile(options) {
     }
     if (b === null) break;
   }
+  if (timer) clearInterval(timer);
   return { stats: cap.stats(), error };
 }
 

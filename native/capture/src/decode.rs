@@ -82,6 +82,8 @@ pub struct Pkt {
     pub spi: u32,
     /// ARP opcode (1 request, 2 reply).
     pub arp_op: u16,
+    /// Tunnel nesting depth decoded so far.
+    pub depth: u8,
 }
 
 impl Pkt {
@@ -115,6 +117,7 @@ impl Pkt {
             app_cap: 0,
             spi: 0,
             arp_op: 0,
+            depth: 0,
         }
     }
 }
@@ -144,7 +147,9 @@ pub fn decode(linktype: u32, d: &[u8], wire_len: u32) -> Result<Pkt, Undecodable
             ethertype(&mut p, d, 14, et)?;
         }
         113 => {
-            // Linux cooked v1: 16-byte header, protocol at 14.
+            // Linux cooked v1: 16-byte header, protocol at 14. Cooked headers
+            // are not on the wire, so (like Argus) they are not counted.
+            p.wire_len = wire_len.saturating_sub(16);
             let et = be16(d, 14).ok_or(Undecodable::TruncatedLink)?;
             let hatype = be16(d, 2).ok_or(Undecodable::TruncatedLink)?;
             if hatype == 1 && be16(d, 4) == Some(6) {
@@ -154,6 +159,7 @@ pub fn decode(linktype: u32, d: &[u8], wire_len: u32) -> Result<Pkt, Undecodable
         }
         276 => {
             // Linux cooked v2: 20-byte header, protocol at 0.
+            p.wire_len = wire_len.saturating_sub(20);
             if d.len() < 20 {
                 return Err(Undecodable::TruncatedLink);
             }
@@ -171,6 +177,7 @@ pub fn decode(linktype: u32, d: &[u8], wire_len: u32) -> Result<Pkt, Undecodable
             if d.len() < 4 {
                 return Err(Undecodable::TruncatedLink);
             }
+            p.wire_len = wire_len.saturating_sub(4);
             let af = if linktype == 108 {
                 u32::from_be_bytes([d[0], d[1], d[2], d[3]])
             } else {
@@ -183,9 +190,35 @@ pub fn decode(linktype: u32, d: &[u8], wire_len: u32) -> Result<Pkt, Undecodable
                 _ => raw_ip(&mut p, d, 4)?,
             }
         }
+        104 => {
+            // Cisco HDLC: address, control, then an ethertype; not counted, as Argus does.
+            p.wire_len = wire_len.saturating_sub(4);
+            let et = be16(d, 2).ok_or(Undecodable::TruncatedLink)?;
+            ethertype(&mut p, d, 4, et)?;
+        }
+        9 | 50 => {
+            // PPP, with or without the HDLC-like address and control bytes.
+            let off = if d.get(0..2) == Some(&[0xff, 0x03]) { 2 } else { 0 };
+            p.wire_len = wire_len.saturating_sub(off as u32 + 2);
+            ppp(&mut p, d, off)?;
+        }
         _ => return Err(Undecodable::Linktype),
     }
     Ok(p)
+}
+
+/// A PPP frame at `off`: protocol field (one byte when compressed), then IP.
+fn ppp(p: &mut Pkt, d: &[u8], off: usize) -> Result<(), Undecodable> {
+    let first = *d.get(off).ok_or(Undecodable::TruncatedLink)?;
+    let (proto, hl) = if first & 1 == 1 { (first as u16, 1) } else { (be16(d, off).ok_or(Undecodable::TruncatedLink)?, 2) };
+    match proto {
+        0x21 => ip4(p, d, off + hl),
+        0x57 => ip6(p, d, off + hl),
+        _ => {
+            p.l3 = L3::Other(0x880b);
+            Ok(())
+        }
+    }
 }
 
 fn raw_ip(p: &mut Pkt, d: &[u8], off: usize) -> Result<(), Undecodable> {
@@ -248,7 +281,8 @@ fn ethertype(p: &mut Pkt, d: &[u8], mut off: usize, mut et: u16) -> Result<(), U
             0x0806 => return arp(p, d, off),
             x if x < 0x0600 => {
                 // 802.3 length field: LLC, perhaps with a SNAP header carrying a real ethertype.
-                if d.get(off..off + 3) == Some(&[0xaa, 0xaa, 0x03]) {
+                // Only SNAP with a zero OUI carries an ethertype (others, e.g. Cisco's CDP, are LLC).
+                if d.get(off..off + 6) == Some(&[0xaa, 0xaa, 0x03, 0, 0, 0]) {
                     et = be16(d, off + 6).ok_or(Undecodable::TruncatedLink)?;
                     off += 8;
                     if et < 0x0600 {
@@ -394,7 +428,82 @@ fn ip6(p: &mut Pkt, d: &[u8], off: usize) -> Result<(), Undecodable> {
     transport(p, d, o, plen)
 }
 
+/// Tunnels are metered by their inner flow, as Argus does: the outer
+/// headers only add to the wire length. Nesting is bounded.
+fn tunnel(p: &mut Pkt, d: &[u8], o: usize) -> Option<Result<(), Undecodable>> {
+    if p.depth >= 4 {
+        return None;
+    }
+    match p.proto {
+        4 if d.len() > o => {
+            p.depth += 1;
+            Some(ip4(p, d, o))
+        }
+        41 if d.len() > o => {
+            p.depth += 1;
+            Some(ip6(p, d, o))
+        }
+        47 => {
+            let flags = be16(d, o)?;
+            let proto = be16(d, o + 2)?;
+            let mut h = o + 4;
+            if flags & 0x8000 != 0 || flags & 0x4000 != 0 {
+                h += 4; // checksum and reserved (present if C or R)
+            }
+            if flags & 0x2000 != 0 {
+                h += 4; // key
+            }
+            if flags & 0x1000 != 0 {
+                h += 4; // sequence
+            }
+            if flags & 0x0080 != 0 && flags & 7 == 1 {
+                h += 4; // enhanced GRE (PPTP) acknowledgment
+            }
+            if h > d.len() {
+                return None;
+            }
+            p.depth += 1;
+            match proto {
+                0x0800 => Some(ip4(p, d, h)),
+                0x86dd => Some(ip6(p, d, h)),
+                0x6558 => Some(inner_ether(p, d, h)),
+                // ERSPAN type II (it has a sequence number); types I and III
+                // stay GRE flows, as in Argus.
+                0x88be if flags & 0x1000 != 0 => Some(inner_ether(p, d, h + 8)),
+                0x880b => {
+                    let off = if d.get(h..h + 2) == Some(&[0xff, 0x03]) { h + 2 } else { h };
+                    match ppp(p, d, off) {
+                        Ok(()) if p.l3 == L3::Other(0x880b) => None,
+                        r => Some(r),
+                    }
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn inner_ether(p: &mut Pkt, d: &[u8], off: usize) -> Result<(), Undecodable> {
+    let h = d.get(off..off + 14).ok_or(Undecodable::TruncatedLink)?;
+    p.dmac.copy_from_slice(&h[0..6]);
+    p.smac.copy_from_slice(&h[6..12]);
+    let et = u16::from_be_bytes([h[12], h[13]]);
+    p.src = [0; 16];
+    p.dst = [0; 16];
+    ethertype(p, d, off + 14, et)
+}
+
 fn transport(p: &mut Pkt, d: &[u8], o: usize, len: usize) -> Result<(), Undecodable> {
+    if matches!(p.proto, 4 | 41 | 47) {
+        let saved = *p;
+        match tunnel(p, d, o) {
+            Some(Ok(())) => return Ok(()),
+            // An inner packet that does not decode: meter the outer one.
+            Some(Err(_)) => *p = saved,
+            None => {}
+        }
+    }
     let cap_end = d.len().min(o + len);
     match p.proto {
         6 => {

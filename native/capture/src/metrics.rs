@@ -205,8 +205,6 @@ impl Flow {
                 let t = &self.tcp;
                 if t.rst {
                     "RST"
-                } else if self.s.fin && self.d.fin {
-                    "CLO"
                 } else if self.s.fin || self.d.fin {
                     "FIN"
                 } else if t.ackdat.is_some() || t.midstream {
@@ -219,13 +217,7 @@ impl Flow {
                     "CON"
                 }
             }
-            (4 | 6, 1 | 58) if !self.icmp_state.is_empty() => {
-                if self.icmp_state == "ECO" && both {
-                    "ECR"
-                } else {
-                    self.icmp_state
-                }
-            }
+            (4 | 6, 1 | 58) if !self.icmp_state.is_empty() => self.icmp_state,
             _ => {
                 if both {
                     "CON"

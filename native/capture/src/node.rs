@@ -228,11 +228,13 @@ impl NativeCapture {
                     Some(s) => s.as_mut(),
                     None => &mut bsink,
                 };
-                let res = match (live_cap, file) {
+                // A panic would be a bug; it must still end the stream with an error, not silently.
+                let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match (live_cap, file) {
                     (Some(cap), _) => live::run(cap, &mut meter, sink, &stop),
                     (None, Some(f)) => run_file(&f, &mut meter, sink, &stop),
                     (None, None) => Ok(()),
-                };
+                }))
+                .unwrap_or_else(|_| Err("internal error in the capture thread (panic)".to_string()));
                 let _ = sink.flush(true);
                 drop(fsink);
                 let _ = bsink.send(true, res.err());
