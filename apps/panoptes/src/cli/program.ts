@@ -3,6 +3,8 @@ import { registerRun } from './run.command';
 import { registerConvert } from './convert.command';
 import { registerCluster } from './cluster.command';
 import { registerBenchAggregate } from './bench-aggregate.command';
+import { registerRead } from './read.command';
+import { registerBenchSensor } from './bench-sensor.command';
 import { registerBenchEnrich } from './bench-enrich.command';
 import { panoptesVersion } from '../runtime/paths';
 
@@ -12,6 +14,8 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerConvert,
   registerCluster,
   registerBenchAggregate,
+  registerRead,
+  registerBenchSensor,
   registerBenchEnrich,
 ];
 
