@@ -3,11 +3,14 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
+  IsInt,
   IsNotEmpty,
   IsObject,
   IsOptional,
   IsString,
   Matches,
+  Max,
+  Min,
   ValidateNested,
 } from 'class-validator';
 
@@ -46,6 +49,25 @@ export class ApiConfig {
   @IsOptional()
   @IsBoolean()
   publicMetrics = false;
+
+  /** Requests per second each client (API key, or address without one) may make on average. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  rateLimitPerSec = 50;
+
+  /** Requests a client may make at once above the average before it is answered 429. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  rateLimitBurst = 200;
+
+  /** Largest request body accepted, in bytes (413 above). */
+  @IsOptional()
+  @IsInt()
+  @Min(1024)
+  @Max(16 * 1024 * 1024)
+  maxBodyBytes = 65536;
 }
 
 /** The bus section; `type` picks the transport, the other keys belong to it. */
