@@ -1,8 +1,13 @@
 import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { json, NextFunction, Request, Response } from 'express';
 import { ApiConfig } from '../config/config.schema';
 import { PluginHost } from '../runtime/plugin-host';
 import { createLogger } from '../runtime/logger';
 import { AppModule } from './app.module';
+import { ApiKeys } from './security/api-keys';
+import { apiAuth } from './security/api-auth.middleware';
+import { setupOpenApi } from './openapi';
 
 const log = createLogger('api');
 
@@ -12,15 +17,50 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+/** Body parser failures (too large, not JSON) as JSON errors instead of Express's HTML page. */
+function bodyErrors(err: { status?: number; type?: string; message?: string }, _req: Request, res: Response, next: NextFunction): void {
+  if (!err) return next();
+  const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 400;
+  const message =
+    err.type === 'entity.too.large'
+      ? `request body too large: ${err.message}`
+      : err.type === 'entity.parse.failed'
+        ? `request body is not valid JSON: ${err.message}`
+        : `bad request body: ${err.message}`;
+  res.status(status).json({ statusCode: status, error: status === 413 ? 'Payload Too Large' : 'Bad Request', message });
+}
+
 /** Starts the NestJS HTTP server for a host. */
 export async function startApi(host: PluginHost, config: ApiConfig): Promise<ApiServer> {
-  const app = await NestFactory.create(AppModule.forRoot(host, config), { logger: ['error', 'warn'], bodyParser: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(host, config), {
+    logger: ['error', 'warn'],
+    bodyParser: false,
+  });
+  const keys = new ApiKeys(config.keys);
+  for (const k of keys.ignored) log.warn('api key ignored', { key: k });
+  if (keys.size === 0) log.warn('no api keys configured: every route but /healthz and /readyz answers 401 (set api.keys, e.g. env:PANOPTES_ADMIN_KEY)');
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(apiAuth(config, keys));
+  app.use(json({ limit: config.maxBodyBytes }));
+  app.use(bodyErrors);
+  setupOpenApi(app);
   const m = /^\[?(.*?)\]?:(\d+)$/.exec(config.listen)!;
   await app.listen(Number(m[2]), m[1]);
-  const addr = app.getHttpServer().address() as { port: number; address: string };
+  const server = app.getHttpServer();
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 30_000;
+  const addr = server.address() as { port: number; address: string };
   const host6 = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
   const url = `http://${host6}:${addr.port}`;
-  log.info('api listening', { url });
+  log.info('api listening', { url, keys: keys.size });
   process.env.PANOPTES_API_URL = url;
-  return { url, close: () => app.close() };
+  return {
+    url,
+    close: async () => {
+      // Live (SSE) responses never end by themselves.
+      server.closeAllConnections?.();
+      await app.close();
+    },
+  };
 }
