@@ -188,7 +188,8 @@ impl FlowTable {
                     extra = if is_echo(p.proto, p.icmp_type) {
                         0x1_0000 | p.icmp_id as u32
                     } else {
-                        0x2_0000 | (p.icmp_type as u32) << 8 | p.icmp_code as u32
+                        // Request and reply types (router, neighbour, timestamp, ...) share one flow.
+                        0x2_0000 | (icmp_pair_class(p.proto, p.icmp_type) as u32) << 8
                     }
                 }
                 50 => extra = p.spi,
@@ -419,6 +420,20 @@ fn timeout_for(cfg: &Config, k: &Key) -> i64 {
         (4 | 6, 17) => cfg.udp_timeout_us,
         (4 | 6, 1 | 58) => cfg.icmp_timeout_us,
         _ => cfg.other_timeout_us,
+    }
+}
+
+fn icmp_pair_class(proto: u8, t: u8) -> u8 {
+    match (proto, t) {
+        (1, 14) => 13,
+        (1, 16) => 15,
+        (1, 18) => 17,
+        (1, 9) => 10,
+        (58, 131) => 130,
+        (58, 134) => 133,
+        (58, 136) => 135,
+        (58, 145) => 144,
+        _ => t,
     }
 }
 
