@@ -11,6 +11,13 @@ function openPaths(config: ApiConfig): Set<string> {
   return open;
 }
 
+/**
+ * Static pages that hold no data and must load in a browser before it has a
+ * key: the web console's files (it asks for a key, then calls /api/v1 with
+ * it). Everything under /api, and every route that returns data, needs a key.
+ */
+export const STATIC_PUBLIC = (path: string): boolean => path === '/' || path === '/index.html' || path.startsWith('/console/');
+
 export interface AuthedRequest extends Request {
   role?: Role;
 }
@@ -26,7 +33,7 @@ export function apiAuth(config: ApiConfig, keys: ApiKeys) {
   const limiter = new RateLimiter(config.rateLimitPerSec, config.rateLimitBurst);
   return (req: AuthedRequest, res: Response, next: NextFunction): void => {
     const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
-    if (open.has(path)) return next();
+    if (open.has(path) || (req.method === 'GET' && STATIC_PUBLIC(path))) return next();
     const key = bearer(req.headers.authorization);
     const role = key !== undefined ? keys.roleOf(key) : undefined;
     const client = role ? `key:${createHash('sha256').update(key!).digest('hex').slice(0, 16)}` : `addr:${req.socket.remoteAddress}`;
