@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { FlowRecord } from '@panoptes/flow';
 import { FlowStore } from './flow.store';
 import { aggregateSql, listSql, splitSortKey } from './store.query';
+import { listPage } from './store.list';
 import { formatAddrKey } from './addr.sql';
 import { acquireFlowStore } from './store.registry';
 
@@ -142,6 +143,33 @@ describe('FlowStore', () => {
     const sports = seen.map((u) => recs.find((r) => r.uid === u)!.sport);
     expect(sports.slice(-5)).toEqual([null, null, null, null, null]);
     expect(sports.slice(0, 20)).toEqual([...sports.slice(0, 20)].sort());
+  });
+
+  it('finds the same pages through time windows as without them, both directions', async () => {
+    // Uneven density: a dense minute, then sparse hours.
+    const recs = Array.from({ length: 3000 }, (_, i) =>
+      rec(`w${i}`, 0, { stime: i < 2500 ? 1700000000 + i / 100 : 1700000000 + (i - 2500) * 60, ltime: 1700090000, proto: i % 3 ? 'tcp' : 'udp' }),
+    );
+    await store.append(recs);
+    for (const desc of [false, true]) {
+      const where = { sql: '"proto" = ?', params: ['udp'] };
+      const pages = async (windowed: boolean) => {
+        const out: string[] = [];
+        let after: unknown[] | undefined;
+        for (let n = 0; n < 100; n++) {
+          const query = { where, sort: { field: 'stime', desc }, limit: 37, after, fields: ['uid'] };
+          const b = listSql(query);
+          const rows = (windowed ? await listPage(store, query) : await store.query(b.sql, b.params)).map(splitSortKey);
+          if (!rows.length) break;
+          out.push(...rows.map(([r]) => r.uid as string));
+          after = rows[rows.length - 1][1];
+        }
+        return out;
+      };
+      const plain = await pages(false);
+      expect(plain).toHaveLength(1000);
+      expect(await pages(true)).toEqual(plain);
+    }
   });
 
   it('aggregates top-N by masked addresses and in time bins', async () => {

@@ -3,3 +3,5 @@ export * from './store.registry';
 export * from './store.schema';
 export * from './store.query';
 export { formatAddrKey, maskedAddrSql } from './addr.sql';
+export { generateSyntheticFlows } from './store.bench';
+export { listPage } from './store.list';

@@ -31,6 +31,11 @@ export interface ListQuery {
   readonly after?: readonly unknown[];
   /** Raw records (one per uid and seq) instead of merged flows. */
   readonly records?: boolean;
+  /**
+   * Only rows whose sort value is at most this (ascending) or at least this
+   * (descending): lets DuckDB skip row groups by their min/max (see listPage).
+   */
+  readonly bound?: number;
 }
 
 export interface Built {
@@ -89,6 +94,10 @@ export function listSql(query: ListQuery): Built {
       const after = `(${s} ${cmp} ? OR (${s} = ? AND ${tieSql(0)}) OR ${s} IS NULL)`;
       where.push(after);
     }
+  }
+  if (query.bound !== undefined) {
+    where.push(`${s} ${query.sort.desc ? '>=' : '<='} ?`);
+    params.push(query.bound);
   }
   const select = [...fields.map(q), `${s} AS _k0`, `"uid" AS _k1`, query.records ? `"seq" AS _k2` : `NULL AS _k2`];
   const order = [`${s} ${dir} NULLS LAST`, ...tie.map((t) => `${t} ${dir}`)];

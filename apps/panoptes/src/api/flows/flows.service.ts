@@ -1,6 +1,6 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { compileFilterWithAst, FIELD_BY_NAME, filterToSql } from '@panoptes/flow';
-import { aggregateSql, formatAddrKey, GroupKey, listSql, metricSql, SqlWhere, splitSortKey, TimeRange } from '@panoptes/store';
+import { aggregateSql, formatAddrKey, GroupKey, listPage, metricSql, SqlWhere, splitSortKey, TimeRange } from '@panoptes/store';
 import { AggregateFlowsDto, FlowScopeDto, ListFlowsDto } from './flows.dto';
 import { decodeCursor, encodeCursor, queryFingerprint } from './flows.cursor';
 import { FlowStoreLocator } from './flow-store.locator';
@@ -51,8 +51,7 @@ export class FlowsService {
     const fingerprint = queryFingerprint([dto.filter ?? '', dto.from ?? null, dto.to ?? null, sortText, records]);
     const after = dto.cursor ? decodeCursor(dto.cursor, fingerprint) : undefined;
     const store = await this.locator.store();
-    const built = listSql({ where, range, sort, records, fields: dto.fields, limit: limit + 1, after });
-    const rows = (await store.query(built.sql, built.params)).map(splitSortKey);
+    const rows = (await listPage(store, { where, range, sort, records, fields: dto.fields, limit: limit + 1, after })).map(splitSortKey);
     const page = rows.slice(0, limit);
     const next = rows.length > limit ? encodeCursor(page[page.length - 1][1], fingerprint) : null;
     return { flows: page.map(([r]) => r), next };

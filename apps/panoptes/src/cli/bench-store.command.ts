@@ -1,0 +1,162 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { acquireFlowStore, generateSyntheticFlows } from '@panoptes/store';
+import { genPcapPath } from '@panoptes/plugin-aggregate';
+import { parseConfig } from '../config/config.loader';
+import { PluginHost } from '../runtime/plugin-host';
+import { setLogLevel } from '../runtime/logger';
+import { startApi } from '../api/api.server';
+import { setExitCode } from './program';
+
+interface BenchStoreOptions {
+  records: string;
+  runs: string;
+  db?: string;
+  fresh?: boolean;
+  racluster: boolean;
+}
+
+const TOP = '/api/v1/flows/aggregate?by=saddr&metrics=bytes,pkts,count&top=20';
+const PAGE = `/api/v1/flows?filter=${encodeURIComponent('tcp and dst port 443')}&limit=100`;
+
+/**
+ * `panoptes bench store`: a store of N synthetic records (10 M by default,
+ * generated straight into the DuckDB file, kept for later runs), served by
+ * the real host, and the p50/p95 latency over HTTP of (1) the top 20
+ * sources by bytes over the whole range and (2) a filtered page of 100
+ * flows. Beside it, racluster's time for the same top 20 on an argus file
+ * of about as many records. Prints one JSON line.
+ */
+export function registerBenchStore(program: Command): void {
+  const bench = program.commands.find((c) => c.name() === 'bench') ?? program.command('bench').description('benchmarks, one JSON line each');
+  bench
+    .command('store')
+    .description('p50/p95 over HTTP of a top-20 aggregate and a filtered page of 100 on a store of 10 M flow records, beside racluster')
+    .option('--records <n>', 'records in the store', '10000000')
+    .option('--runs <n>', 'timed requests per query', '50')
+    .option('--db <file>', 'store file (default: kept in the temp folder per size)')
+    .option('--fresh', 'generate the store again even when the file exists')
+    .option('--no-racluster', 'skip racluster')
+    .action(async (opts: BenchStoreOptions, cmd: Command) => setExitCode(cmd, await benchStore(opts)));
+}
+
+async function benchStore(opts: BenchStoreOptions): Promise<number> {
+  const records = Math.max(6, Number(opts.records) || 10_000_000);
+  const runs = Math.max(5, Number(opts.runs) || 50);
+  const dir = join(tmpdir(), 'panoptes-bench');
+  mkdirSync(dir, { recursive: true });
+  const db = opts.db ?? join(dir, `store-${records}.duckdb`);
+  const say = (m: string) => process.stderr.write(`panoptes bench store: ${m}\n`);
+  setLogLevel('warn');
+
+  let generateSec: number | undefined;
+  if (opts.fresh || !existsSync(db)) {
+    rmSync(db, { force: true });
+    rmSync(`${db}.wal`, { force: true });
+    say(`generating ${records} records into ${db}`);
+    const t0 = Date.now();
+    const part = `${db}.part`;
+    rmSync(part, { force: true });
+    const lease = await acquireFlowStore(part);
+    await generateSyntheticFlows(lease.store, records, (n) => say(`${n} records`));
+    await lease.release();
+    renameSync(part, db);
+    generateSec = (Date.now() - t0) / 1000;
+  }
+
+  const key = randomBytes(16).toString('hex');
+  const empty = join(dir, 'empty.jsonl');
+  writeFileSync(empty, '');
+  const config = parseConfig(
+    `api: { listen: "127.0.0.1:0", keys: { read: [${key}] }, rateLimitPerSec: 100000, rateLimitBurst: 100000 }
+plugins:
+  - { id: none, use: source-jsonl, output: flows.raw, with: { path: ${empty} } }
+  - { id: store, use: sink-store, input: flows.raw, with: { path: ${db} } }
+`,
+    'bench',
+  );
+  const host = new PluginHost(config);
+  const api = await startApi(host, config.raw.api);
+  let result: Record<string, unknown>;
+  try {
+    await host.start();
+    const counts = await (await acquireFlowStore(db)).store.counts();
+    const get = async (path: string): Promise<number> => {
+      const t0 = process.hrtime.bigint();
+      const res = await fetch(`${api.url}${path}`, { headers: { Authorization: `Bearer ${key}` } });
+      const body = (await res.json()) as { groups?: unknown[]; flows?: unknown[] };
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (res.status !== 200 || !(body.groups ?? body.flows)?.length) throw new Error(`${path}: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+      return ms;
+    };
+    const time = async (path: string) => {
+      for (let i = 0; i < 3; i++) await get(path);
+      const ms: number[] = [];
+      for (let i = 0; i < runs; i++) ms.push(await get(path));
+      ms.sort((a, b) => a - b);
+      const pct = (p: number) => Math.round(ms[Math.min(ms.length - 1, Math.ceil((p / 100) * ms.length) - 1)] * 10) / 10;
+      return { p50Ms: pct(50), p95Ms: pct(95), runs };
+    };
+    say(`timing ${runs} requests each over HTTP`);
+    result = {
+      bench: 'store',
+      db,
+      records: counts.records,
+      flows: counts.flows,
+      dbBytes: counts.usedBytes,
+      generateSec,
+      top20BySaddr: { request: TOP, ...(await time(TOP)), targetP50Ms: 100 },
+      filteredPage100: { request: PAGE, ...(await time(PAGE)), targetP50Ms: 20 },
+    };
+  } finally {
+    await host.stop();
+    await api.close();
+  }
+  if (opts.racluster) result.racluster = raclusterTop20(dir, records, say);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  return 0;
+}
+
+/**
+ * racluster -m saddr, ranked by bytes, top 20, on an argus file of about
+ * `records` records: the standard gen-pcap capture (100 000 flows) metered
+ * by argus, written out again as many times as it takes (made once, kept).
+ */
+function raclusterTop20(dir: string, records: number, say: (m: string) => void): object {
+  try {
+    const std = join(dir, 'std-100000-128-1.argus');
+    if (!existsSync(std)) {
+      const pcap = join(dir, 'std-100000-128-1.pcap');
+      say(`making ${std} (once)`);
+      execFileSync('python3', [genPcapPath(), '--flows', '100000', '--snaplen', '128', '--seed', '1', '--out', pcap], { stdio: 'ignore' });
+      execFileSync('argus', ['-r', pcap, '-w', `${std}.part`], { stdio: 'ignore' });
+      renameSync(`${std}.part`, std);
+    }
+    const per = execFileSync('ra', ['-r', std, '-n', '-s', 'stime'], { maxBuffer: 1 << 28, encoding: 'utf8' }).trim().split('\n').length - 1;
+    const copies = Math.max(1, Math.round(records / per));
+    const big = join(dir, `argus-${copies}x.argus`);
+    if (!existsSync(big)) {
+      say(`writing ${big}: ${copies} copies of ${per} records`);
+      execFileSync('ra', [...Array.from({ length: copies }, () => ['-r', std]).flat(), '-w', `${big}.part`], { stdio: 'ignore' });
+      renameSync(`${big}.part`, big);
+    }
+    const cmd = `racluster -m saddr -r '${big}' -w - | rasort -m bytes -r - -n -s saddr bytes pkts trans | head -21`;
+    const times: number[] = [];
+    let top = '';
+    for (let i = 0; i < 3; i++) {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync('bash', ['-o', 'pipefail', '-c', cmd], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (r.status !== 0 && !r.stdout) throw new Error(`racluster failed: ${r.stderr}`);
+      top = r.stdout;
+    }
+    times.sort((a, b) => a - b);
+    return { records: per * copies, file: big, runs: 3, bestMs: Math.round(times[0]), medianMs: Math.round(times[1]), top3: top.trim().split('\n').slice(1, 4).map((l) => l.trim()) };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
