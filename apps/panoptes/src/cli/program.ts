@@ -7,6 +7,7 @@ import { registerRead } from './read.command';
 import { registerBenchSensor } from './bench-sensor.command';
 import { registerBenchEnrich } from './bench-enrich.command';
 import { panoptesVersion } from '../runtime/paths';
+import { registerBenchStore } from './bench-store.command';
 
 /** Every subcommand registers itself here, one line each. */
 const COMMANDS: ((program: Command) => void)[] = [
@@ -17,6 +18,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerRead,
   registerBenchSensor,
   registerBenchEnrich,
+  registerBenchStore,
 ];
 
 export function buildProgram(): Command {
