@@ -1,6 +1,8 @@
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { Bus } from './bus';
 import { EmbeddedBus } from './embedded.bus';
+import { KafkaBus } from './kafka.bus';
+import { KafkaBusConfig } from './kafka.config';
 
 export class EmbeddedBusConfig {
   /** The in-process transport (the default). */
@@ -26,4 +28,8 @@ export const BUS_TYPES: Record<string, BusType<any>> = { // eslint-disable-line 
     config: EmbeddedBusConfig,
     create: (c: EmbeddedBusConfig) => new EmbeddedBus({ queueRecords: c.queueRecords }),
   } satisfies BusType<EmbeddedBusConfig>,
+  kafka: {
+    config: KafkaBusConfig,
+    create: (c: KafkaBusConfig) => new KafkaBus(c),
+  } satisfies BusType<KafkaBusConfig>,
 };

@@ -124,3 +124,10 @@ function lastLine(out: string): string {
   const lines = out.trim().split('\n');
   return lines[lines.length - 1].trim();
 }
+
+let prefixes = 0;
+
+/** A topic (and group) prefix no other test of any run uses, so tests share one broker without seeing each other. */
+export function uniqueKafkaPrefix(label = 't'): string {
+  return `${label}-${process.pid}-${Date.now().toString(36)}-${prefixes++}.`;
+}

@@ -1,0 +1,103 @@
+import 'reflect-metadata';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { decodeMessage, encodeRecords, murmur2, partitionForKey } from './kafka.codec';
+import { KafkaBusConfig } from './kafka.config';
+
+// kafkajs's own murmur2 (the Java client's hash): our partitioning must agree with it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const kafkajsMurmur2: (key: Buffer) => number = require('kafkajs/src/producer/partitioners/default/murmur2');
+
+const opts = { partitions: 6, recordsPerMessage: 3, maxMessageBytes: 10_000 };
+
+describe('kafka codec', () => {
+  it('hashes keys exactly as the Kafka clients do', () => {
+    const keys = ['', 'a', 'ab', 'abc', 'abcd', 'abcde', 'Ümlaut ☃', 'c3f0e1d2-uid-0001', 'x'.repeat(1001)];
+    for (const k of keys) expect(murmur2(Buffer.from(k))).toBe(kafkajsMurmur2(Buffer.from(k)));
+    // A fixed value guards against both implementations drifting together.
+    expect(partitionForKey('flow-42', 6)).toBe((kafkajsMurmur2(Buffer.from('flow-42')) & 0x7fffffff) % 6);
+  });
+
+  it('puts every record of one key in one partition, packed in publish order', () => {
+    const records = Array.from({ length: 40 }, (_, i) => ({ uid: `f${i % 5}`, seq: Math.floor(i / 5) }));
+    const { messages, oversize } = encodeRecords(records, (r) => r.uid, opts);
+    expect(oversize).toEqual([]);
+    const seen = new Map<string, { partition: number; seqs: number[] }>();
+    let total = 0;
+    for (const m of messages) {
+      const lines = m.value.split('\n').map((l) => JSON.parse(l) as { uid: string; seq: number });
+      expect(lines.length).toBeLessThanOrEqual(3);
+      expect(m.headers['panoptes-records']).toBe(String(lines.length));
+      total += lines.length;
+      for (const r of lines) {
+        const s = seen.get(r.uid) ?? { partition: m.partition, seqs: [] };
+        expect(m.partition).toBe(s.partition);
+        expect(m.partition).toBe(partitionForKey(r.uid, 6));
+        s.seqs.push(r.seq);
+        seen.set(r.uid, s);
+      }
+    }
+    expect(total).toBe(40);
+    for (const s of seen.values()) expect(s.seqs).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('keys a message that holds a single record, and rotates unkeyed messages over partitions', () => {
+    const single = encodeRecords([{ uid: 'u1' }], (r) => r.uid, { ...opts, recordsPerMessage: 1 });
+    expect(single.messages).toEqual([
+      expect.objectContaining({ key: 'u1', value: '{"uid":"u1"}', partition: partitionForKey('u1', 6) }),
+    ]);
+    const unkeyed = encodeRecords(Array.from({ length: 9 }, (_, i) => ({ i })), undefined, opts, 4);
+    expect(unkeyed.messages.map((m) => m.partition)).toEqual([4, 5, 0]);
+    expect(unkeyed.messages.every((m) => m.key === undefined)).toBe(true);
+  });
+
+  it('splits by bytes and sets aside a record larger than a message', () => {
+    const big = { uid: 'b', blob: 'x'.repeat(500) };
+    const { messages, oversize } = encodeRecords([big, big, { uid: 'h', blob: 'y'.repeat(20_000) }], (r) => r.uid, {
+      ...opts,
+      maxMessageBytes: 1_000,
+    });
+    expect(messages).toHaveLength(2);
+    expect(oversize).toHaveLength(1);
+    expect(oversize[0].bytes).toBe(JSON.stringify({ uid: 'h', blob: 'y'.repeat(20_000) }).length);
+  });
+
+  it('decodes good lines and returns each bad one with its reason', () => {
+    const value = Buffer.from('{"a":1}\nnot json{\n42\n\n{"a":2}\n[1]');
+    const { records, bad } = decodeMessage(value);
+    expect(records).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(bad.map((b) => b.raw)).toEqual(['not json{', '42', '[1]']);
+    expect(bad[0].reason).toMatch(/^line 2: invalid JSON: /);
+    expect(bad[1].reason).toBe('line 3: expected a JSON object, found number');
+    expect(bad[2].reason).toBe('line 6: expected a JSON object, found an array');
+    expect(decodeMessage(null)).toEqual({ records: [], bad: [{ reason: 'empty message', raw: '' }] });
+  });
+});
+
+describe('KafkaBusConfig', () => {
+  const check = (plain: object) =>
+    validateSync(plainToInstance(KafkaBusConfig, plain, { exposeDefaultValues: true }), {
+      whitelist: true,
+      forbidNonWhitelisted: true,
+    }).flatMap((e) => Object.values(e.constraints ?? {}));
+
+  it('accepts brokers alone and fills every default', () => {
+    expect(check({ type: 'kafka', brokers: ['127.0.0.1:9092'] })).toEqual([]);
+    const c = plainToInstance(KafkaBusConfig, { type: 'kafka', brokers: ['k:9092'] }, { exposeDefaultValues: true });
+    expect(c).toMatchObject({ partitions: 6, replicationFactor: 1, compression: 'gzip', idempotent: true, groupPrefix: 'panoptes.' });
+  });
+
+  it('names every bad option', () => {
+    const errors = check({ type: 'kafka', brokers: ['nohost'], partitions: 0, compression: 'lz5', sessionTimeoutMs: 10, extra: 1 });
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        'each broker must be host:port',
+        'partitions must not be less than 1',
+        'compression must be one of the following values: none, gzip',
+        'sessionTimeoutMs must not be less than 6000',
+        'property extra should not exist',
+      ]),
+    );
+    expect(check({ type: 'kafka', brokers: [] })).toContain('brokers should not be empty');
+  });
+});

@@ -1,0 +1,149 @@
+/**
+ * How records travel in Kafka messages. A message value holds one or more
+ * records as newline-separated JSON (one JSON object per line), so a message
+ * with one record is plain JSON any Kafka tool reads, and packing many records
+ * per message keeps the per-message cost of the client low. Records are
+ * assigned to partitions by their key with Kafka's own murmur2 partitioning,
+ * the choice a Java producer makes for the same key, so every record of a flow
+ * lands in one partition whoever produced it.
+ */
+
+export const RECORDS_HEADER = 'panoptes-records';
+export const CONTENT_TYPE_HEADER = 'content-type';
+export const CONTENT_TYPE = 'application/x-ndjson';
+
+export interface EncodeOptions {
+  readonly partitions: number;
+  readonly recordsPerMessage: number;
+  readonly maxMessageBytes: number;
+}
+
+export interface EncodedMessage {
+  partition: number;
+  /** Set when the message holds one record that has a key. */
+  key?: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/** A record too large for one message; the bus dead-letters it rather than failing the batch. */
+export interface Oversize {
+  readonly record: unknown;
+  readonly bytes: number;
+}
+
+/** Encodes records into messages, per partition, in publish order within each partition. */
+export function encodeRecords<T>(
+  records: readonly T[],
+  key: ((record: T) => string) | undefined,
+  options: EncodeOptions,
+  roundRobinStart = 0,
+): { messages: EncodedMessage[]; oversize: Oversize[] } {
+  const { partitions, recordsPerMessage, maxMessageBytes } = options;
+  const open = new Map<number, { lines: string[]; bytes: number; key?: string }>();
+  const messages: EncodedMessage[] = [];
+  const oversize: Oversize[] = [];
+  const flush = (partition: number): void => {
+    const m = open.get(partition);
+    if (!m || m.lines.length === 0) return;
+    open.delete(partition);
+    messages.push({
+      partition,
+      key: m.lines.length === 1 ? m.key : undefined,
+      value: m.lines.join('\n'),
+      headers: { [CONTENT_TYPE_HEADER]: CONTENT_TYPE, [RECORDS_HEADER]: String(m.lines.length) },
+    });
+  };
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    const k = key ? key(record) : undefined;
+    // Without a key, whole messages rotate over the partitions.
+    const partition = k ? partitionForKey(k, partitions) : (roundRobinStart + Math.floor(i / recordsPerMessage)) % partitions;
+    const line = JSON.stringify(record);
+    // Length in UTF-16 units is a lower bound for UTF-8 bytes; measure exactly only near the limit.
+    const bytes = line.length * 3 < maxMessageBytes ? line.length : Buffer.byteLength(line);
+    if (bytes > maxMessageBytes) {
+      oversize.push({ record, bytes: Buffer.byteLength(line) });
+      continue;
+    }
+    let m = open.get(partition);
+    if (m && (m.lines.length >= recordsPerMessage || m.bytes + bytes + 1 > maxMessageBytes)) {
+      flush(partition);
+      m = undefined;
+    }
+    if (!m) open.set(partition, (m = { lines: [], bytes: 0, key: k || undefined }));
+    m.lines.push(line);
+    m.bytes += bytes + 1;
+  }
+  for (const partition of [...open.keys()]) flush(partition);
+  return { messages, oversize };
+}
+
+/** A message part that could not be decoded, with why. */
+export interface Undecodable {
+  readonly reason: string;
+  /** The offending line, or the whole value when it has none. */
+  readonly raw: string;
+}
+
+/** Decodes one message value into records; bad lines are returned, never thrown. */
+export function decodeMessage(value: Buffer | null): { records: unknown[]; bad: Undecodable[] } {
+  if (value === null || value.length === 0) {
+    return { records: [], bad: [{ reason: 'empty message', raw: '' }] };
+  }
+  const text = value.toString('utf8');
+  const records: unknown[] = [];
+  const bad: Undecodable[] = [];
+  let start = 0;
+  let lineNo = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    lineNo++;
+    const line = text.slice(start, end);
+    start = end + 1;
+    if (line.trim() === '') continue;
+    try {
+      const parsed: unknown = JSON.parse(line);
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        bad.push({ reason: `line ${lineNo}: expected a JSON object, found ${Array.isArray(parsed) ? 'an array' : typeof parsed}`, raw: line });
+      } else {
+        records.push(parsed);
+      }
+    } catch (err) {
+      bad.push({ reason: `line ${lineNo}: invalid JSON: ${(err as Error).message}`, raw: line });
+    }
+  }
+  return { records, bad };
+}
+
+/** Kafka's default partitioner for a keyed record: murmur2 of the UTF-8 key, made positive, modulo partitions. */
+export function partitionForKey(key: string, partitions: number): number {
+  return (murmur2(Buffer.from(key, 'utf8')) & 0x7fffffff) % partitions;
+}
+
+/** MurmurHash2 (32-bit) as Kafka's clients compute it: seed 0x9747b28c, little-endian words. */
+export function murmur2(data: Uint8Array): number {
+  const m = 0x5bd1e995;
+  const length = data.length;
+  let h = (0x9747b28c ^ length) | 0;
+  const whole = length & ~3;
+  for (let i = 0; i < whole; i += 4) {
+    let k = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m) ^ k;
+  }
+  const tail = length & 3;
+  if (tail === 3) h ^= data[whole + 2] << 16;
+  if (tail >= 2) h ^= data[whole + 1] << 8;
+  if (tail >= 1) {
+    h ^= data[whole];
+    h = Math.imul(h, m);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h | 0;
+}
