@@ -109,6 +109,13 @@ export class KafkaBusConfig {
   @Min(1024)
   maxBytesPerPartition = 1_048_576;
 
+  /** Longest a fetch waits for new records; also how long a consumer takes to notice it is being stopped. */
+  @IsOptional()
+  @IsInt()
+  @Min(10)
+  @Max(30_000)
+  maxWaitTimeMs = 500;
+
   /** A consumer not heard from for this long leaves its group and its partitions move to the others. */
   @IsOptional()
   @IsInt()

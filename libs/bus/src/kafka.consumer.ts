@@ -55,6 +55,7 @@ export class KafkaSubscription {
       sessionTimeout: c.sessionTimeoutMs,
       heartbeatInterval: c.heartbeatIntervalMs,
       maxBytesPerPartition: c.maxBytesPerPartition,
+      maxWaitTimeInMs: c.maxWaitTimeMs,
       allowAutoTopicCreation: false,
       retry: { initialRetryTime: 300, maxRetryTime: c.maxRetryDelayMs, retries: 8 },
     });
