@@ -197,6 +197,39 @@ describe('FlowStore', () => {
   });
 });
 
+describe('running per-address totals', () => {
+  it('answer top talkers exactly as SQL over the tables does, through merges, replays and retention', async () => {
+    const store = await FlowStore.open(':memory:', { threads: 1 });
+    try {
+      const batch1 = Array.from({ length: 300 }, (_, i) =>
+        rec(`t${i}`, 0, { rtype: i % 4 ? 'final' : 'status', saddr: `10.0.${i % 7}.1`, daddr: `192.0.2.${i % 5}`, sbytes: i, dbytes: 2 * i, sappbytes: i % 3 ? i : null }),
+      );
+      await store.append(batch1);
+      // Continuations of the status flows, a replay, and a record after its flow's end.
+      await store.append([...batch1.filter((_, i) => i % 4 === 0).map((r) => rec(r.uid, 1, { saddr: r.saddr, daddr: r.daddr, sbytes: 5 })), batch1[1]]);
+      await store.append([rec('t0', 3, { rtype: 'status', saddr: batch1[0].saddr, daddr: batch1[0].daddr, sbytes: 1 })]);
+      const check = async () => {
+        for (const key of ['saddr', 'daddr']) {
+          for (const records of [false, true]) {
+            const metrics = ['bytes', 'count', 'pkts', 'appbytes', 'sbytes'];
+            const b = aggregateSql({ by: [{ field: key, name: key }], metrics, top: 4, records, maxPoints: 10 });
+            const sql = (await store.query(b.sql, b.params)).map((r) => ({ key: r._g0, metrics: metrics.map((_, i) => r[`_m${i}`]) }));
+            expect(store.topTotals(key, metrics, 4, records)).toEqual(sql);
+          }
+        }
+      };
+      await check();
+      await store.exclusive((c) => c.run(`UPDATE records SET _batch = 1 WHERE seq = 0 AND uid < 't2'`));
+      expect(await store.applyRetention({ maxAgeDays: 1 })).toBeGreaterThan(0);
+      await check();
+      expect(store.topTotals('saddr', ['state'], 4, false)).toBeUndefined();
+      expect(store.topTotals('dport', ['bytes'], 4, false)).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('acquireFlowStore', () => {
   it('shares one open store per path and closes it with the last release', async () => {
     const a = await acquireFlowStore(':memory:');

@@ -3,9 +3,11 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { FIELDS, FieldDef, FlowRecord } from '@panoptes/flow';
+import { addTotals, KeyTotals, TOTAL_KEYS, TotalKey, TotalsRow, totalsSql } from './store.totals';
 import {
   combineSql,
   FIELD_LIST,
+  FLOWS,
   FLOWS_ACTIVE,
   FLOWS_FINAL,
   mergeRecordsSql,
@@ -73,6 +75,8 @@ export class FlowStore extends EventEmitter {
   private closed = false;
   appended = 0;
   duplicates = 0;
+  /** Running per-address totals (see store.totals.ts). */
+  private readonly totals = new Map<TotalKey, KeyTotals>(TOTAL_KEYS.map((k) => [k, new KeyTotals()]));
 
   private constructor(
     readonly path: string,
@@ -114,6 +118,26 @@ export class FlowStore extends EventEmitter {
       this.readers.push(c);
       this.idle.push(c);
     }
+    await this.rebuildTotals(this.writer);
+  }
+
+  /** Recomputes the per-address totals from the tables (at open and after retention). */
+  private async rebuildTotals(c: DuckDBConnection): Promise<void> {
+    const flows = await this.rows(c, totalsSql(FLOWS, 'count(*)'));
+    const records = await this.rows(c, totalsSql(RECORDS, 'count(*)'));
+    for (const t of this.totals.values()) t.clear();
+    addTotals(this.totals, 'flows', flows);
+    addTotals(this.totals, 'records', records);
+  }
+
+  /**
+   * Top N addresses over everything stored, from the running totals; undefined
+   * when they cannot answer (a metric they do not keep, or dropped totals).
+   */
+  topTotals(key: string, metrics: readonly string[], n: number, records: boolean): TotalsRow[] | undefined {
+    const t = this.totals.get(key as TotalKey);
+    if (!t || !t.valid || !KeyTotals.canAnswer(metrics)) return undefined;
+    return t.top(metrics, n, records);
   }
 
   /**
@@ -161,8 +185,13 @@ export class FlowStore extends EventEmitter {
       );
       const [counts] = await this.rows(w, `SELECT count(*) AS n, count(*) FILTER (WHERE ${CONTINUED}) AS cx FROM _fresh`);
       const inserted = Number(counts.n);
-      if (inserted > 0) await this.mergeFresh(w, batch, Number(counts.cx) > 0);
+      const continued = Number(counts.cx) > 0;
+      if (inserted > 0) await this.mergeFresh(w, batch, continued);
+      // New flows: every fresh record when none continues a flow, else those merged without an earlier row.
+      const sums = inserted > 0 ? await this.rows(w, totalsSql('_fresh', 'count(*)', continued ? 'count(DISTINCT "uid") FILTER (WHERE "uid" IN (SELECT "uid" FROM _newflows))' : 'count(*)')) : [];
       await w.run('COMMIT');
+      addTotals(this.totals, 'records', sums, 'n');
+      addTotals(this.totals, 'flows', sums, 'nf');
       await w.run(`DELETE FROM ${staging}`);
       const duplicates = records.length - inserted;
       this.appended += inserted;
@@ -201,6 +230,10 @@ export class FlowStore extends EventEmitter {
       await w.run(`DELETE FROM ${FLOWS_FINAL} WHERE "uid" IN (SELECT "uid" FROM _late)`);
       await w.run(`INSERT INTO _prev SELECT * FROM _late`);
     }
+    await w.run(
+      `CREATE OR REPLACE TEMP TABLE _newflows AS SELECT "uid" FROM _fresh WHERE "uid" NOT IN (${merging}) ` +
+        `UNION ALL SELECT "uid" FROM _agg WHERE "uid" NOT IN (SELECT "uid" FROM _prev)`,
+    );
     await w.run(`DELETE FROM ${FLOWS_ACTIVE} WHERE "uid" IN (SELECT "uid" FROM _prev)`);
     await w.run(
       `CREATE OR REPLACE TEMP TABLE _merged AS SELECT ${combineSql(String(batch))} FROM _agg n LEFT JOIN _prev p ON p."uid" = n."uid"`,
@@ -274,6 +307,7 @@ export class FlowStore extends EventEmitter {
         }
       }
     }
+    if (deleted > 0) await this.rebuildTotals(this.writer);
     return deleted;
   }
 

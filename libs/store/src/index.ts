@@ -5,3 +5,4 @@ export * from './store.query';
 export { formatAddrKey, maskedAddrSql } from './addr.sql';
 export { generateSyntheticFlows } from './store.bench';
 export { listPage } from './store.list';
+export * from './store.totals';

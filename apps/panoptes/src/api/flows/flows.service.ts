@@ -73,7 +73,16 @@ export class FlowsService {
     if (new Set(metrics).size !== metrics.length) throw new BadRequestException(`metrics names one twice: ${metrics.join(',')}`);
     const records = dto.records ?? false;
     const store = await this.locator.store();
-    const built = aggregateSql({ by, metrics, top: dto.top ?? 20, bin: dto.bin, where, range, records, maxPoints: MAX_POINTS });
+    const top = dto.top ?? 20;
+    // Top talkers over everything, unfiltered: the store's running totals answer without a scan.
+    if (by.length === 1 && by[0].bits === undefined && !where && range.from === undefined && range.to === undefined && !dto.bin) {
+      const rows = store.topTotals(by[0].field, metrics, top, records);
+      if (rows) {
+        const groups = rows.map((r) => ({ key: { [by[0].name]: r.key }, ...Object.fromEntries(metrics.map((m, i) => [m, r.metrics[i]])) }));
+        return { by: names, metrics, bin: null, records, groups };
+      }
+    }
+    const built = aggregateSql({ by, metrics, top, bin: dto.bin, where, range, records, maxPoints: MAX_POINTS });
     const rows = await store.query(built.sql, built.params);
     const result: AggregateResult = { by: names, metrics, bin: dto.bin ?? null, records, groups: [] };
     const keyOf = (row: Record<string, unknown>): Record<string, unknown> =>
