@@ -1,6 +1,6 @@
-import { Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { BadRequestException, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { compileFilter, FlowRecord } from '@panoptes/flow';
+import { compileFilter, FilterError, FlowRecord } from '@panoptes/flow';
 import { LiveFlowsDto } from './flows.dto';
 import { FlowStoreLocator } from './flow-store.locator';
 
@@ -22,7 +22,13 @@ export class FlowsLive {
   constructor(private readonly locator: FlowStoreLocator) {}
 
   async stream(dto: LiveFlowsDto, req: Request, res: Response): Promise<void> {
-    const test = dto.filter?.trim() ? compileFilter(dto.filter) : undefined;
+    let test: ((r: FlowRecord) => boolean) | undefined;
+    try {
+      test = dto.filter?.trim() ? compileFilter(dto.filter) : undefined;
+    } catch (err) {
+      if (err instanceof FilterError) throw err;
+      throw new BadRequestException(`filter: ${(err as Error).message.replace(/^filter: /, '')}`);
+    }
     const store = await this.locator.store();
     if (this.clients >= MAX_CLIENTS) throw new ServiceUnavailableException(`too many live clients (${MAX_CLIENTS}); try again later`);
     this.clients++;

@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
-import { compileFilterWithAst, FIELD_BY_NAME, filterToSql } from '@panoptes/flow';
+import { compileFilterWithAst, FIELD_BY_NAME, FilterError, filterToSql } from '@panoptes/flow';
 import { aggregateSql, formatAddrKey, GroupKey, listPage, metricSql, SqlWhere, splitSortKey, TimeRange } from '@panoptes/store';
 import { AggregateFlowsDto, FlowScopeDto, ListFlowsDto } from './flows.dto';
 import { decodeCursor, encodeCursor, queryFingerprint } from './flows.cursor';
@@ -37,9 +37,30 @@ export class FlowsService {
     if (dto.from !== undefined && dto.to !== undefined && dto.from >= dto.to) {
       throw new BadRequestException(`from must be before to, found from=${dto.from} to=${dto.to}`);
     }
-    // A FilterError (bad expression) becomes a 400 in ApiExceptionFilter.
-    const where = dto.filter?.trim() ? filterToSql(compileFilterWithAst(dto.filter).ast) : undefined;
+    // A FilterError (bad expression) becomes a 400 in ApiExceptionFilter; so does a value the SQL translation refuses.
+    let where: SqlWhere | undefined;
+    if (dto.filter?.trim()) {
+      try {
+        where = filterToSql(compileFilterWithAst(dto.filter).ast);
+      } catch (err) {
+        if (err instanceof FilterError) throw err;
+        throw new BadRequestException(`filter: ${(err as Error).message.replace(/^filter: /, '')}`);
+      }
+    }
     return { where, range: { from: dto.from, to: dto.to } };
+  }
+
+  /** Runs a store query; a value DuckDB cannot take (a number out of range) is the request's fault: 400. */
+  private async run<T>(what: () => Promise<T>): Promise<T> {
+    try {
+      return await what();
+    } catch (err) {
+      const msg = (err as Error).message ?? '';
+      if (/Conversion Error|Out of Range Error|out of int64 range|Invalid Input Error/i.test(msg)) {
+        throw new BadRequestException(`a value in the request cannot be used in the query: ${msg.split('\n')[0]}`);
+      }
+      throw err;
+    }
   }
 
   async list(dto: ListFlowsDto): Promise<FlowPage> {
@@ -51,7 +72,7 @@ export class FlowsService {
     const fingerprint = queryFingerprint([dto.filter ?? '', dto.from ?? null, dto.to ?? null, sortText, records]);
     const after = dto.cursor ? decodeCursor(dto.cursor, fingerprint) : undefined;
     const store = await this.locator.store();
-    const rows = (await listPage(store, { where, range, sort, records, fields: dto.fields, limit: limit + 1, after })).map(splitSortKey);
+    const rows = (await this.run(() => listPage(store, { where, range, sort, records, fields: dto.fields, limit: limit + 1, after }))).map(splitSortKey);
     const page = rows.slice(0, limit);
     const next = rows.length > limit ? encodeCursor(page[page.length - 1][1], fingerprint) : null;
     return { flows: page.map(([r]) => r), next };
@@ -83,7 +104,7 @@ export class FlowsService {
       }
     }
     const built = aggregateSql({ by, metrics, top, bin: dto.bin, where, range, records, maxPoints: MAX_POINTS });
-    const rows = await store.query(built.sql, built.params);
+    const rows = await this.run(() => store.query(built.sql, built.params));
     const result: AggregateResult = { by: names, metrics, bin: dto.bin ?? null, records, groups: [] };
     const keyOf = (row: Record<string, unknown>): Record<string, unknown> =>
       Object.fromEntries(by.map((k, i) => [k.name, k.bits !== undefined ? formatAddrKey(row[`_g${i}`]) : row[`_g${i}`]]));
