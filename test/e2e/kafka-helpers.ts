@@ -46,8 +46,7 @@ export function writeFlows(path: string, flows: number, perFlow: number): number
 }
 
 /** The `bus:` line of a Kafka run: unique topic and group names so tests share one broker. */
-export function kafkaBus(brokers: string[], extra = ''): string {
-  const prefix = uniqueKafkaPrefix('e2e');
+export function kafkaBus(brokers: string[], prefix = uniqueKafkaPrefix('e2e'), extra = ''): string {
   return `bus: { type: kafka, brokers: [${brokers.join(', ')}], topicPrefix: ${prefix}, groupPrefix: ${prefix}, statsIntervalMs: 250${extra} }`;
 }
 

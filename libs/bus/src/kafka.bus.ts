@@ -187,9 +187,18 @@ export class KafkaBus implements Bus, SubscriptionHost {
 
   async subscribe<T>(topic: string, options: SubscribeOptions, handler: BatchHandler<T>): Promise<Subscription> {
     const name = this.kafkaTopic(topic);
-    await this.ensureTopic(name);
+    // Another process may be creating the same topic right now: its leaders appear a moment later.
+    await this.retrying(`create topic ${name}`, () => this.ensureTopic(name));
     const sub = new KafkaSubscription(this, topic, name, options.group, this.config.groupPrefix + options.group, handler as BatchHandler<unknown>);
-    await sub.start();
+    await this.retrying(`subscribe to ${name}`, async () => {
+      try {
+        await sub.start();
+      } catch (err) {
+        await sub.close().catch(() => undefined);
+        sub.reopen();
+        throw err;
+      }
+    });
     this.subs.add(sub);
     return {
       close: async () => {

@@ -149,6 +149,11 @@ export class KafkaSubscription {
     }
   }
 
+  /** Allows start() again after a failed start was cleaned up with close(). */
+  reopen(): void {
+    this.closing = false;
+  }
+
   /** Leaves the group after the batch in hand has been handled and committed. */
   async close(): Promise<void> {
     this.closing = true;
