@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the JSON bodies of the API under test */
 /**
  * The flow store through the REST API against ground truth: gen-pcap.py's
  * truth for 5000 generated flows becomes flow records (some flows split into
@@ -7,7 +8,17 @@
  */
 import { join } from 'node:path';
 import { TruthFlow } from '@panoptes/testing';
-import { ADMIN_KEY, apiSection, cleanup, RunningHost, startHost, tempDir, truthFlows, until, writeJsonl } from './api-helpers';
+import {
+  ADMIN_KEY,
+  apiSection,
+  cleanup,
+  RunningHost,
+  startHost,
+  tempDir,
+  truthFlows,
+  until,
+  writeJsonl,
+} from './api-helpers';
 
 const PROTO: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'ipv6-icmp' };
 const uidOf = (i: number) => `g${String(i).padStart(7, '0')}`;
@@ -46,7 +57,10 @@ plugins:
       dir,
     );
     await host.proc.waitFor(/source finished plugin=replay/);
-    await until(async () => (await host.call('/api/v1/flows/aggregate?metrics=count')).body.groups?.[0]?.count === truth.length, 'all flows stored');
+    await until(
+      async () => (await host.call('/api/v1/flows/aggregate?metrics=count')).body.groups?.[0]?.count === truth.length,
+      'all flows stored',
+    );
   });
   afterAll(async () => {
     expect(await host?.stop()).toBe(0);
@@ -74,7 +88,9 @@ plugins:
   it('aggregates the top 20 sources by bytes exactly as the truth has them', async () => {
     const r = await host.call('/api/v1/flows/aggregate?by=saddr&metrics=bytes,pkts,count&top=20');
     expect(r.status).toBe(200);
-    expect(r.body.groups.map((g: any) => ({ k: g.key.saddr, bytes: g.bytes, pkts: g.pkts, count: g.count }))).toEqual(truthTop(truth, (t) => t.saddr, 20));
+    expect(r.body.groups.map((g: any) => ({ k: g.key.saddr, bytes: g.bytes, pkts: g.pkts, count: g.count }))).toEqual(
+      truthTop(truth, (t) => t.saddr, 20),
+    );
   });
 
   it('groups by address prefix and port (saddr/24, dport) over IPv4', async () => {
@@ -83,7 +99,12 @@ plugins:
     const v4 = truth.filter((t) => t.ip === 4);
     const want = truthTop(v4, (t) => `${t.saddr.split('.').slice(0, 3).join('.')}.0/24|${t.dport}`, 15);
     // Ties in bytes are ranked by key in both; compare as sets of rows plus the ranking of bytes.
-    const got = r.body.groups.map((g: any) => ({ k: `${g.key['saddr/24']}|${g.key.dport}`, bytes: g.bytes, pkts: g.pkts, count: g.count }));
+    const got = r.body.groups.map((g: any) => ({
+      k: `${g.key['saddr/24']}|${g.key.dport}`,
+      bytes: g.bytes,
+      pkts: g.pkts,
+      count: g.count,
+    }));
     expect(got.map((g: any) => g.bytes)).toEqual(want.map((g) => g.bytes));
     expect(new Map(got.map((g: any) => [g.k, g]))).toEqual(new Map(want.map((g) => [g.k, g])));
   });
@@ -109,18 +130,33 @@ plugins:
     // Merged flows carry the flow's totals, also for flows split into two records.
     const byUid = new Map(seen.map((f) => [f.uid, f]));
     for (const { t, i } of want) {
-      expect(byUid.get(uidOf(i))).toMatchObject({ sbytes: t.sbytes, dbytes: t.dbytes, spkts: t.spkts, dpkts: t.dpkts, dport: 443 });
+      expect(byUid.get(uidOf(i))).toMatchObject({
+        sbytes: t.sbytes,
+        dbytes: t.dbytes,
+        spkts: t.spkts,
+        dpkts: t.dpkts,
+        dport: 443,
+      });
     }
   });
 
   it('sorts descending by a field, and lists raw records with records=true', async () => {
     const r = await host.call('/api/v1/flows?sort=-sbytes&limit=5&fields=uid,sbytes');
-    expect(r.body.flows.map((f: any) => f.sbytes)).toEqual(truth.map((t) => t.sbytes).sort((a, b) => b - a).slice(0, 5));
+    expect(r.body.flows.map((f: any) => f.sbytes)).toEqual(
+      truth
+        .map((t) => t.sbytes)
+        .sort((a, b) => b - a)
+        .slice(0, 5),
+    );
     const split = records.filter((x) => x.seq === 1).map((x) => x.uid);
     expect(split.length).toBeGreaterThan(20);
     const uid = split[0];
-    const raw = await host.call(`/api/v1/flows?records=true&filter=${encodeURIComponent(`uid eq ${uid}`)}&fields=uid,seq,rtype,sbytes`);
-    expect(raw.body.flows).toEqual(records.filter((x) => x.uid === uid).map((x) => ({ uid, seq: x.seq, rtype: x.rtype, sbytes: x.sbytes })));
+    const raw = await host.call(
+      `/api/v1/flows?records=true&filter=${encodeURIComponent(`uid eq ${uid}`)}&fields=uid,seq,rtype,sbytes`,
+    );
+    expect(raw.body.flows).toEqual(
+      records.filter((x) => x.uid === uid).map((x) => ({ uid, seq: x.seq, rtype: x.rtype, sbytes: x.sbytes })),
+    );
   });
 
   it('restricts to a time range and bins a time series', async () => {
@@ -129,7 +165,11 @@ plugins:
     const to = times[Math.floor((2 * times.length) / 3)];
     const inRange = truth.filter((t) => t.ltime >= from && t.stime < to);
     const r = await host.call(`/api/v1/flows/aggregate?metrics=count,bytes&from=${from}&to=${to}`);
-    expect(r.body.groups[0]).toEqual({ key: {}, count: inRange.length, bytes: inRange.reduce((a, t) => a + bytesOf(t), 0) });
+    expect(r.body.groups[0]).toEqual({
+      key: {},
+      count: inRange.length,
+      bytes: inRange.reduce((a, t) => a + bytesOf(t), 0),
+    });
     const iso = new Date(from * 1000).toISOString();
     const r2 = await host.call(`/api/v1/flows/aggregate?metrics=count&from=${iso}`);
     expect(r2.body.groups[0].count).toBe(truth.filter((t) => t.ltime >= Math.floor(from * 1000) / 1000).length);
@@ -140,7 +180,9 @@ plugins:
       buckets.set(b, (buckets.get(b) ?? 0) + 1);
     }
     expect(s.body.groups).toHaveLength(1);
-    expect(s.body.groups[0].series).toEqual([...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([t, count]) => ({ t, count })));
+    expect(s.body.groups[0].series).toEqual(
+      [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([t, count]) => ({ t, count })),
+    );
     expect(s.body.groups[0].count).toBe(truth.length);
   });
 
@@ -148,9 +190,14 @@ plugins:
     const before = (await host.call('/api/v1/plugins/store')).body.stats.stored;
     const r = await host.call('/api/v1/plugins/replay/start', { method: 'POST', key: ADMIN_KEY });
     expect(r.status).toBe(200);
-    await until(async () => (await host.call('/api/v1/plugins/store')).body.stats.duplicates === records.length, 'the replay to be handled');
+    await until(
+      async () => (await host.call('/api/v1/plugins/store')).body.stats.duplicates === records.length,
+      'the replay to be handled',
+    );
     expect((await host.call('/api/v1/plugins/store')).body.stats.stored).toBe(before);
     expect((await host.call('/api/v1/flows/aggregate?metrics=count')).body.groups[0].count).toBe(truth.length);
-    expect((await host.call('/api/v1/flows/aggregate?metrics=count&records=true')).body.groups[0].count).toBe(records.length);
+    expect((await host.call('/api/v1/flows/aggregate?metrics=count&records=true')).body.groups[0].count).toBe(
+      records.length,
+    );
   });
 });

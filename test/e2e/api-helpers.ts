@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the JSON bodies of the API under test */
 /**
  * Shared by the api-*.e2e.ts tests: boots the built host (`panoptes run`)
  * with a config, and calls its REST API over real HTTP with a key.
@@ -15,7 +16,10 @@ export interface RunningHost {
   readonly dir: string;
   readonly proc: PanoptesProcess;
   /** GET (or another method) with a key; returns status and parsed JSON (or text). */
-  call(path: string, opts?: { key?: string | null; method?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  call(
+    path: string,
+    opts?: { key?: string | null; method?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<number>;
 }
 
@@ -65,9 +69,12 @@ export function apiSection(extra = ''): string {
 }
 
 /** gen-pcap ground truth and the flow records made from it (test/fixtures/store/truth-to-flows.js). */
-export function truthFlows(args: Record<string, number>): { truth: TruthFlow[]; records: Record<string, any>[]; pcap: string } { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function truthFlows(args: Record<string, number>): {
+  truth: TruthFlow[];
+  records: Record<string, any>[];
+  pcap: string;
+} {
   const cap = genPcap(args);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { recordsOf } = require(join(repoRoot(), 'test', 'fixtures', 'store', 'truth-to-flows.js'));
   const truth = cap.truth();
   return { truth, records: truth.flatMap((t: TruthFlow, i: number) => recordsOf(t, i)), pcap: cap.pcap };

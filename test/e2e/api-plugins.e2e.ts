@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the JSON bodies of the API under test */
 /**
  * Plugin management, the live feed, the pipeline graph and the OpenAPI
  * document over real HTTP: a running sink is reconfigured and behaves
@@ -7,7 +8,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIELD_NAMES } from '@panoptes/flow';
-import { ADMIN_KEY, apiSection, cleanup, READ_KEY, RunningHost, startHost, tempDir, truthFlows, until, writeJsonl } from './api-helpers';
+import {
+  ADMIN_KEY,
+  apiSection,
+  cleanup,
+  READ_KEY,
+  RunningHost,
+  startHost,
+  tempDir,
+  truthFlows,
+  until,
+  writeJsonl,
+} from './api-helpers';
 
 /** Reads `event: flow` records from an SSE response until `n` arrived (bounded in time). */
 async function readEvents(res: Response, n: number, timeoutMs = 30_000): Promise<any[]> {
@@ -20,7 +32,9 @@ async function readEvents(res: Response, n: number, timeoutMs = 30_000): Promise
     let timer: NodeJS.Timeout | undefined;
     const { value, done } = await Promise.race([
       reader.read(),
-      new Promise<{ value: undefined; done: true }>((r) => (timer = setTimeout(() => r({ value: undefined, done: true }), Math.max(1, end - Date.now())))),
+      new Promise<{ value: undefined; done: true }>(
+        (r) => (timer = setTimeout(() => r({ value: undefined, done: true }), Math.max(1, end - Date.now()))),
+      ),
     ]);
     clearTimeout(timer);
     if (done) break;
@@ -43,7 +57,10 @@ describe('REST API: plugins, live feed, pipeline, OpenAPI', () => {
   const dir = tempDir('panoptes-api-plugins-');
   const a = truthFlows({ flows: 400, seed: 21 }).records;
   // The second file's flows are new flows: other uids.
-  const b = truthFlows({ flows: 300, seed: 22 }).records.map((r) => ({ ...r, uid: `b${r.uid}` }));
+  const b: Record<string, any>[] = truthFlows({ flows: 300, seed: 22 }).records.map((r) => ({
+    ...r,
+    uid: `b${r.uid}`,
+  }));
   const fileA = writeJsonl(join(dir, 'a.jsonl'), a);
   const fileB = writeJsonl(join(dir, 'b.jsonl'), b);
   let host: RunningHost;
@@ -59,7 +76,10 @@ plugins:
 `,
       dir,
     );
-    await until(async () => (await host.call('/api/v1/plugins/store')).body.stats?.stored === a.length, 'file A stored');
+    await until(
+      async () => (await host.call('/api/v1/plugins/store')).body.stats?.stored === a.length,
+      'file A stored',
+    );
   });
   afterAll(async () => {
     expect(await host?.stop()).toBe(0);
@@ -83,31 +103,51 @@ plugins:
 
   it('applies a new config to a running sink without a restart, and streams the new records live', async () => {
     const pid = host.proc.proc.pid;
-    const live = await fetch(`${host.url}/api/v1/flows/live?filter=udp&fields=uid,proto,seq`, { headers: { Authorization: `Bearer ${READ_KEY}` } });
+    const live = await fetch(`${host.url}/api/v1/flows/live?filter=udp&fields=uid,proto,seq`, {
+      headers: { Authorization: `Bearer ${READ_KEY}` },
+    });
     expect(live.status).toBe(200);
     expect(live.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const csv = join(dir, 'archive.csv');
-    const re = await host.call('/api/v1/plugins/archive/config', { ...admin, method: 'PUT', body: { path: csv, format: 'csv', fields: ['uid', 'proto'] } });
+    const re = await host.call('/api/v1/plugins/archive/config', {
+      ...admin,
+      method: 'PUT',
+      body: { path: csv, format: 'csv', fields: ['uid', 'proto'] },
+    });
     expect(re.status).toBe(200);
     expect(re.body).toMatchObject({ state: 'running', config: { path: csv, format: 'csv' } });
     const src = await host.call('/api/v1/plugins/replay/config', { ...admin, method: 'PUT', body: { path: fileB } });
     expect(src.status).toBe(200);
-    expect((await host.call('/api/v1/plugins/replay/start', { ...admin, method: 'POST' })).body.config.path).toBe(fileB);
+    expect((await host.call('/api/v1/plugins/replay/start', { ...admin, method: 'POST' })).body.config.path).toBe(
+      fileB,
+    );
     const udp = b.filter((r) => r.proto === 'udp');
     const events = await readEvents(live, udp.length);
     expect(events).toEqual(udp.map((r) => ({ uid: r.uid, proto: 'udp', seq: r.seq })));
-    await until(async () => (await host.call('/api/v1/plugins/store')).body.stats.stored === a.length + b.length, 'file B stored');
+    await until(
+      async () => (await host.call('/api/v1/plugins/store')).body.stats.stored === a.length + b.length,
+      'file B stored',
+    );
     // The archive now writes CSV with the two fields, to the new file; the old one holds file A as JSON.
     await until(async () => readFileSync(csv, 'utf8').split('\n').length === b.length + 2, 'the csv archive');
     expect(readFileSync(csv, 'utf8')).toBe(['uid,proto', ...b.map((r) => `${r.uid},${r.proto}`)].join('\n') + '\n');
-    expect(readFileSync(join(dir, 'archive.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).uid)).toEqual(a.map((r) => r.uid));
+    expect(
+      readFileSync(join(dir, 'archive.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).uid),
+    ).toEqual(a.map((r) => r.uid));
     expect(host.proc.proc.pid).toBe(pid);
     expect(host.proc.stderr()).not.toMatch(/plugin started plugin=store[\s\S]*plugin started plugin=store/);
   });
 
   it('refuses a bad config with every error and changes nothing', async () => {
     const before = (await host.call('/api/v1/plugins/archive')).body.config;
-    const r = await host.call('/api/v1/plugins/archive/config', { ...admin, method: 'PUT', body: { path: '', format: 'xml', rotateBytes: -1, colour: 'red' } });
+    const r = await host.call('/api/v1/plugins/archive/config', {
+      ...admin,
+      method: 'PUT',
+      body: { path: '', format: 'xml', rotateBytes: -1, colour: 'red' },
+    });
     expect(r.status).toBe(400);
     expect(r.body.message).toBe('invalid config (4 errors)');
     expect([...r.body.errors].sort()).toEqual(
@@ -119,13 +159,20 @@ plugins:
       ].sort(),
     );
     expect((await host.call('/api/v1/plugins/archive')).body).toMatchObject({ state: 'running', config: before });
-    const s = await host.call('/api/v1/plugins/store/config', { ...admin, method: 'PUT', body: { path: 5, retentionDays: -1 } });
+    const s = await host.call('/api/v1/plugins/store/config', {
+      ...admin,
+      method: 'PUT',
+      body: { path: 5, retentionDays: -1 },
+    });
     expect(s.status).toBe(400);
     expect(s.body.errors).toEqual([
       'plugins[1] "store" (sink-store): path: path must be a string, found number 5',
       'plugins[1] "store" (sink-store): retentionDays: retentionDays must not be less than 0, found number -1',
     ]);
-    expect((await host.call('/api/v1/plugins/store')).body).toMatchObject({ state: 'running', config: { path: join(dir, 'flows.duckdb'), retentionDays: 0 } });
+    expect((await host.call('/api/v1/plugins/store')).body).toMatchObject({
+      state: 'running',
+      config: { path: join(dir, 'flows.duckdb'), retentionDays: 0 },
+    });
   });
 
   it('shows the pipeline: instances, topics, who writes and reads them, and what was delivered', async () => {

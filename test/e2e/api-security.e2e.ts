@@ -4,7 +4,18 @@
  * and rate limits.
  */
 import { join } from 'node:path';
-import { ADMIN_KEY, apiSection, cleanup, READ_KEY, RunningHost, startHost, tempDir, truthFlows, until, writeJsonl } from './api-helpers';
+import {
+  ADMIN_KEY,
+  apiSection,
+  cleanup,
+  READ_KEY,
+  RunningHost,
+  startHost,
+  tempDir,
+  truthFlows,
+  until,
+  writeJsonl,
+} from './api-helpers';
 
 describe('REST API security and validation', () => {
   const dir = tempDir('panoptes-api-sec-');
@@ -21,7 +32,10 @@ plugins:
 `,
       dir,
     );
-    await until(async () => (await host.call('/api/v1/flows/aggregate?metrics=count')).body.groups?.[0]?.count === truth.length, 'flows stored');
+    await until(
+      async () => (await host.call('/api/v1/flows/aggregate?metrics=count')).body.groups?.[0]?.count === truth.length,
+      'flows stored',
+    );
   });
   afterAll(async () => {
     expect(await host?.stop()).toBe(0);
@@ -31,7 +45,16 @@ plugins:
   it('answers only /healthz and /readyz without a key', async () => {
     expect((await host.call('/healthz', { key: null })).status).toBe(200);
     expect((await host.call('/readyz', { key: null })).status).toBe(200);
-    for (const path of ['/api/v1/flows', '/api/v1/flows/aggregate', '/api/v1/plugins', '/api/v1/pipeline', '/api/docs', '/api/openapi.json', '/metrics', '/api/v1/nothing-here']) {
+    for (const path of [
+      '/api/v1/flows',
+      '/api/v1/flows/aggregate',
+      '/api/v1/plugins',
+      '/api/v1/pipeline',
+      '/api/docs',
+      '/api/openapi.json',
+      '/metrics',
+      '/api/v1/nothing-here',
+    ]) {
       const r = await host.call(path, { key: null });
       expect([path, r.status]).toEqual([path, 401]);
       expect(r.body.message).toBe('missing API key: send "Authorization: Bearer <api key>"');
@@ -45,7 +68,10 @@ plugins:
     expect(wrong.body.message).toBe('invalid API key');
     const prefix = await host.call('/api/v1/flows', { key: READ_KEY.slice(0, -1) });
     expect(prefix.status).toBe(401);
-    const basic = await host.call('/api/v1/flows', { key: null, headers: { Authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } });
+    const basic = await host.call('/api/v1/flows', {
+      key: null,
+      headers: { Authorization: `Basic ${Buffer.from('a:b').toString('base64')}` },
+    });
     expect(basic.status).toBe(401);
     expect(basic.body.message).toBe('malformed Authorization header: expected "Bearer <api key>"');
   });
@@ -57,9 +83,16 @@ plugins:
       ['PUT', '/api/v1/plugins/store/config', { path: join(dir, 'other.duckdb') }],
     ] as [string, string, unknown?][]) {
       const r = await host.call(path, { method, body });
-      expect([path, r.status, r.body.message]).toEqual([path, 403, 'this needs an admin API key; the key sent has the read role']);
+      expect([path, r.status, r.body.message]).toEqual([
+        path,
+        403,
+        'this needs an admin API key; the key sent has the read role',
+      ]);
     }
-    expect((await host.call('/api/v1/plugins/store')).body).toMatchObject({ state: 'running', config: { path: join(dir, 'flows.duckdb') } });
+    expect((await host.call('/api/v1/plugins/store')).body).toMatchObject({
+      state: 'running',
+      config: { path: join(dir, 'flows.duckdb') },
+    });
     expect((await host.call('/api/v1/plugins')).status).toBe(200);
     expect((await host.call('/metrics')).status).toBe(200);
     expect((await host.call('/api/v1/plugins', { key: ADMIN_KEY })).status).toBe(200);
@@ -83,15 +116,35 @@ plugins:
       ['GET', `/api/v1/flows?filter=${encodeURIComponent('src net 10.0.0.0/99')}`, 400, /^filter: /],
       ['GET', `/api/v1/flows?filter=${encodeURIComponent('colour eq red')}`, 400, /^filter: /],
       ['GET', `/api/v1/flows?filter=${encodeURIComponent("'; DROP TABLE records; --")}`, 400, /^filter: /],
-      ['GET', `/api/v1/flows?filter=${encodeURIComponent('sport eq 99999999999999999999')}`, 400, /cannot be used in the query|^filter: /],
-      ['GET', `/api/v1/flows/aggregate?filter=${encodeURIComponent('dur gt 1e400')}`, 400, /^filter: not a finite number/],
+      [
+        'GET',
+        `/api/v1/flows?filter=${encodeURIComponent('sport eq 99999999999999999999')}`,
+        400,
+        /cannot be used in the query|^filter: /,
+      ],
+      [
+        'GET',
+        `/api/v1/flows/aggregate?filter=${encodeURIComponent('dur gt 1e400')}`,
+        400,
+        /^filter: not a finite number/,
+      ],
       ['GET', `/api/v1/flows/live?filter=${encodeURIComponent('dur gt 1e400')}`, 400, /^filter: not a finite number/],
-      ['GET', `/api/v1/flows?filter=${'x'.repeat(5000)}`, 400, /filter must be shorter than or equal to 4096 characters/],
+      [
+        'GET',
+        `/api/v1/flows?filter=${'x'.repeat(5000)}`,
+        400,
+        /filter must be shorter than or equal to 4096 characters/,
+      ],
       ['GET', '/api/v1/flows?from=yesterday', 400, /from must be a time: epoch seconds/],
       ['GET', '/api/v1/flows?to=2023-13-45T99:00', 400, /to must be a time/],
       ['GET', '/api/v1/flows?from=1700000100&to=1700000000', 400, /from must be before to/],
       ['GET', '/api/v1/flows?cursor=not*a*cursor', 400, /cursor must be the `next` value/],
-      ['GET', `/api/v1/flows?cursor=${Buffer.from('{"k":1}').toString('base64url')}`, 400, /cursor is not one this API made/],
+      [
+        'GET',
+        `/api/v1/flows?cursor=${Buffer.from('{"k":1}').toString('base64url')}`,
+        400,
+        /cursor is not one this API made/,
+      ],
       ['GET', `/api/v1/flows?limit=2&filter=udp&cursor=${otherQueryCursor}`, 400, /cursor belongs to another query/],
       ['GET', '/api/v1/flows?records=maybe', 400, /records must be true or false/],
       ['GET', '/api/v1/flows?colour=red', 400, /unknown parameter "colour"/],
@@ -114,7 +167,14 @@ plugins:
       ['POST', '/api/v1/plugins/nosuch/start', 404, /no plugin instance "nosuch"/],
       ['PUT', '/api/v1/plugins/replay/config', 400, /expected the new config as a JSON object/, '[1,2]'],
       ['PUT', '/api/v1/plugins/replay/config', 400, /request body is not valid JSON/, '{"path": '],
-      ['PUT', '/api/v1/plugins/replay/config', 400, /expected the new config as a JSON object/, 'path=x', { 'Content-Type': 'text/plain' }],
+      [
+        'PUT',
+        '/api/v1/plugins/replay/config',
+        400,
+        /expected the new config as a JSON object/,
+        'path=x',
+        { 'Content-Type': 'text/plain' },
+      ],
       ['PUT', '/api/v1/plugins/replay/config', 413, /request body too large/, { path: 'x'.repeat(70000) }],
       ['PUT', '/api/v1/plugins/replay/config', 400, /invalid config \(1 error\)/, {}],
       ['GET', '/api/v1/nothing-here', 404, /Cannot GET \/api\/v1\/nothing-here/],

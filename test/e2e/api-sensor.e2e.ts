@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the JSON bodies of the API under test */
 /**
  * A real capture through the real pipeline: sensor-pcap reads a pcap, its
  * records go to sink-store (and, beside it, sink-file as a witness), and the
@@ -24,7 +25,11 @@ plugins:
   await host.proc.waitFor(/source finished plugin=sensor/);
   await until(async () => {
     const t = (await host.call('/api/v1/pipeline')).body.topics.find((x: any) => x.name === 'flows.raw');
-    return t.groups.every((g: any) => g.depth === 0) && t.groups[0].delivered === t.groups[1].delivered && t.groups[0].delivered > 0;
+    return (
+      t.groups.every((g: any) => g.depth === 0) &&
+      t.groups[0].delivered === t.groups[1].delivered &&
+      t.groups[0].delivered > 0
+    );
   }, 'the pipeline to drain');
   return host;
 }
@@ -56,9 +61,18 @@ describe('sensor-pcap → sink-store → REST API', () => {
       // The sensor wrote status records for the longer flows: stored one by one, counted once.
       const records = readFileSync(join(dir, 'records.jsonl'), 'utf8').trim().split('\n');
       expect(records.length).toBeGreaterThan(truth.length);
-      expect((await host.call('/api/v1/flows/aggregate?metrics=count&records=true')).body.groups[0].count).toBe(records.length);
+      expect((await host.call('/api/v1/flows/aggregate?metrics=count&records=true')).body.groups[0].count).toBe(
+        records.length,
+      );
       // Top 20 sources by bytes.
-      const want = [...sumsBy(truth, (t) => t.saddr, (t) => t.sbytes + t.dbytes, (t) => t.spkts + t.dpkts).entries()]
+      const want = [
+        ...sumsBy(
+          truth,
+          (t) => t.saddr,
+          (t) => t.sbytes + t.dbytes,
+          (t) => t.spkts + t.dpkts,
+        ).entries(),
+      ]
         .sort((a, b) => b[1].bytes - a[1].bytes || (a[0] < b[0] ? -1 : 1))
         .slice(0, 20)
         .map(([k, g]) => ({ k, ...g }));
@@ -70,7 +84,9 @@ describe('sensor-pcap → sink-store → REST API', () => {
       const got: any[] = [];
       let cursor: string | null = null;
       do {
-        const r: any = await host.call(`/api/v1/flows?filter=${encodeURIComponent('tcp and dst port 80')}&limit=100&fields=saddr,sport,daddr,sbytes,dbytes,spkts,dpkts${cursor ? `&cursor=${cursor}` : ''}`);
+        const r: any = await host.call(
+          `/api/v1/flows?filter=${encodeURIComponent('tcp and dst port 80')}&limit=100&fields=saddr,sport,daddr,sbytes,dbytes,spkts,dpkts${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         got.push(...r.body.flows);
         cursor = r.body.next;
       } while (cursor);
@@ -86,27 +102,40 @@ describe('sensor-pcap → sink-store → REST API', () => {
 
   const shared = sharedData();
   const real = shared && join(shared, 'pcaps', 'zeek-traces', 'http', 'bro.org.pcap');
-  (real && existsSync(real) ? it : it.skip)('answers as the records the sensor wrote for a real capture (../shared/data)', async () => {
-    const dir = tempDir('panoptes-api-sensor-real-');
-    const host = await runCapture(real!, dir);
-    try {
-      const records = readFileSync(join(dir, 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      const uids = new Set(records.map((r) => r.uid));
-      const total = await host.call('/api/v1/flows/aggregate?metrics=count,sbytes,dbytes,spkts,dpkts');
-      expect(total.body.groups[0]).toEqual({
-        key: {},
-        count: uids.size,
-        sbytes: records.reduce((a, r) => a + r.sbytes, 0),
-        dbytes: records.reduce((a, r) => a + r.dbytes, 0),
-        spkts: records.reduce((a, r) => a + r.spkts, 0),
-        dpkts: records.reduce((a, r) => a + r.dpkts, 0),
-      });
-      const byProto = sumsBy(records, (r) => r.proto, (r) => r.sbytes + r.dbytes, () => 1);
-      const agg = await host.call('/api/v1/flows/aggregate?by=proto&metrics=bytes&records=true&top=100');
-      expect(new Map(agg.body.groups.map((g: any) => [g.key.proto, g.bytes]))).toEqual(new Map([...byProto].map(([k, g]) => [k, g.bytes])));
-    } finally {
-      expect(await host.stop()).toBe(0);
-      cleanup(dir);
-    }
-  });
+  (real && existsSync(real) ? it : it.skip)(
+    'answers as the records the sensor wrote for a real capture (../shared/data)',
+    async () => {
+      const dir = tempDir('panoptes-api-sensor-real-');
+      const host = await runCapture(real!, dir);
+      try {
+        const records = readFileSync(join(dir, 'records.jsonl'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l));
+        const uids = new Set(records.map((r) => r.uid));
+        const total = await host.call('/api/v1/flows/aggregate?metrics=count,sbytes,dbytes,spkts,dpkts');
+        expect(total.body.groups[0]).toEqual({
+          key: {},
+          count: uids.size,
+          sbytes: records.reduce((a, r) => a + r.sbytes, 0),
+          dbytes: records.reduce((a, r) => a + r.dbytes, 0),
+          spkts: records.reduce((a, r) => a + r.spkts, 0),
+          dpkts: records.reduce((a, r) => a + r.dpkts, 0),
+        });
+        const byProto = sumsBy(
+          records,
+          (r) => r.proto,
+          (r) => r.sbytes + r.dbytes,
+          () => 1,
+        );
+        const agg = await host.call('/api/v1/flows/aggregate?by=proto&metrics=bytes&records=true&top=100');
+        expect(new Map(agg.body.groups.map((g: any) => [g.key.proto, g.bytes]))).toEqual(
+          new Map([...byProto].map(([k, g]) => [k, g.bytes])),
+        );
+      } finally {
+        expect(await host.stop()).toBe(0);
+        cleanup(dir);
+      }
+    },
+  );
 });

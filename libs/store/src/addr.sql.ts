@@ -64,10 +64,13 @@ export function formatAddrKey(v: unknown): unknown {
 function formatIpv6(g: readonly number[]): string {
   let at = -1;
   let len = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > len) (at = i), (len = j - i);
+    if (j - i > len) {
+      at = i;
+      len = j - i;
+    }
     i = j === i ? i + 1 : j;
   }
   const hex = g.map((x) => x.toString(16));

@@ -48,12 +48,15 @@ describe('FlowStore', () => {
     expect(c.flows).toBe(2);
   });
 
-  it('merges a flow\'s status records into one flow with summed counters and the latest fields', async () => {
+  it("merges a flow's status records into one flow with summed counters and the latest fields", async () => {
     await store.append([rec('a', 0, { rtype: 'status', state: 'CON', sbytes: 100 })]);
     let rows = await store.query(`SELECT * FROM flows`);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ rtype: 'status', sbytes: 100, _nrec: 1 });
-    await store.append([rec('a', 1, { rtype: 'status', state: 'CON', sbytes: 50, sttl: 64 }), rec('a', 2, { state: 'FIN', sbytes: 7 })]);
+    await store.append([
+      rec('a', 1, { rtype: 'status', state: 'CON', sbytes: 50, sttl: 64 }),
+      rec('a', 2, { state: 'FIN', sbytes: 7 }),
+    ]);
     // A replay of the first record changes nothing.
     await store.append([rec('a', 0, { rtype: 'status', state: 'CON', sbytes: 100 })]);
     rows = await store.query(`SELECT * FROM flows`);
@@ -74,7 +77,11 @@ describe('FlowStore', () => {
     });
     expect((await store.counts()).activeFlows).toBe(0);
     const raw = await store.query(`SELECT seq, sbytes FROM records ORDER BY seq`);
-    expect(raw).toEqual([{ seq: 0, sbytes: 100 }, { seq: 1, sbytes: 50 }, { seq: 2, sbytes: 7 }]);
+    expect(raw).toEqual([
+      { seq: 0, sbytes: 100 },
+      { seq: 1, sbytes: 50 },
+      { seq: 2, sbytes: 7 },
+    ]);
   });
 
   it('folds a record arriving after its flow finished into that flow', async () => {
@@ -106,7 +113,9 @@ describe('FlowStore', () => {
     const file = await FlowStore.open(join(dir, 'f.duckdb'), { threads: 1 });
     try {
       for (let b = 0; b < 4; b++) {
-        await file.append(Array.from({ length: 60000 }, (_, i) => rec(`b${b}-${i}`, 0, { stime: 1700000000 + b * 100000 + i })));
+        await file.append(
+          Array.from({ length: 60000 }, (_, i) => rec(`b${b}-${i}`, 0, { stime: 1700000000 + b * 100000 + i })),
+        );
       }
       await file.exclusive((c) => c.run('CHECKPOINT'));
       const before = await file.counts();
@@ -127,7 +136,9 @@ describe('FlowStore', () => {
   });
 
   it('pages with a stable keyset cursor, NULLs last', async () => {
-    const recs = Array.from({ length: 25 }, (_, i) => rec(`u${String(i).padStart(2, '0')}`, 0, { sport: i % 5 === 0 ? null : i % 3 }));
+    const recs = Array.from({ length: 25 }, (_, i) =>
+      rec(`u${String(i).padStart(2, '0')}`, 0, { sport: i % 5 === 0 ? null : i % 3 }),
+    );
     await store.append(recs);
     const seen: string[] = [];
     let after: unknown[] | undefined;
@@ -148,7 +159,11 @@ describe('FlowStore', () => {
   it('finds the same pages through time windows as without them, both directions', async () => {
     // Uneven density: a dense minute, then sparse hours.
     const recs = Array.from({ length: 3000 }, (_, i) =>
-      rec(`w${i}`, 0, { stime: i < 2500 ? 1700000000 + i / 100 : 1700000000 + (i - 2500) * 60, ltime: 1700090000, proto: i % 3 ? 'tcp' : 'udp' }),
+      rec(`w${i}`, 0, {
+        stime: i < 2500 ? 1700000000 + i / 100 : 1700000000 + (i - 2500) * 60,
+        ltime: 1700090000,
+        proto: i % 3 ? 'tcp' : 'udp',
+      }),
     );
     await store.append(recs);
     for (const desc of [false, true]) {
@@ -180,14 +195,25 @@ describe('FlowStore', () => {
       rec('d', 0, { saddr: '2001:db8:0:1::5', sbytes: 1, dbytes: 0 }),
       rec('e', 0, { saddr: '2001:db8:0:2::5', sbytes: 1, dbytes: 0 }),
     ]);
-    const b = aggregateSql({ by: [{ field: 'saddr', bits: 24, name: 'saddr/24' }], metrics: ['bytes', 'count'], top: 10, maxPoints: 100 });
+    const b = aggregateSql({
+      by: [{ field: 'saddr', bits: 24, name: 'saddr/24' }],
+      metrics: ['bytes', 'count'],
+      top: 10,
+      maxPoints: 100,
+    });
     const rows = (await store.query(b.sql, b.params)).map((r) => ({ ...r, _g0: formatAddrKey(r._g0) }));
     expect(rows).toEqual([
       { _g0: '10.1.2.0/24', _m0: 150, _m1: 2 },
       { _g0: '10.1.3.0/24', _m0: 10, _m1: 1 },
       { _g0: '2001:d00::/24', _m0: 2, _m1: 2 },
     ]);
-    const b48 = aggregateSql({ by: [{ field: 'saddr', bits: 48, name: 'saddr/48' }], metrics: ['count'], top: 10, maxPoints: 100, where: { sql: '"saddr" LIKE ?', params: ['%:%'] } });
+    const b48 = aggregateSql({
+      by: [{ field: 'saddr', bits: 48, name: 'saddr/48' }],
+      metrics: ['count'],
+      top: 10,
+      maxPoints: 100,
+      where: { sql: '"saddr" LIKE ?', params: ['%:%'] },
+    });
     expect((await store.query(b48.sql, b48.params)).map((r) => formatAddrKey(r._g0))).toEqual(['2001:db8::/48']);
     const s = aggregateSql({ by: [], metrics: ['bytes'], top: 10, bin: 60, maxPoints: 100 });
     expect(await store.query(s.sql, s.params)).toEqual([
@@ -202,18 +228,35 @@ describe('running per-address totals', () => {
     const store = await FlowStore.open(':memory:', { threads: 1 });
     try {
       const batch1 = Array.from({ length: 300 }, (_, i) =>
-        rec(`t${i}`, 0, { rtype: i % 4 ? 'final' : 'status', saddr: `10.0.${i % 7}.1`, daddr: `192.0.2.${i % 5}`, sbytes: i, dbytes: 2 * i, sappbytes: i % 3 ? i : null }),
+        rec(`t${i}`, 0, {
+          rtype: i % 4 ? 'final' : 'status',
+          saddr: `10.0.${i % 7}.1`,
+          daddr: `192.0.2.${i % 5}`,
+          sbytes: i,
+          dbytes: 2 * i,
+          sappbytes: i % 3 ? i : null,
+        }),
       );
       await store.append(batch1);
       // Continuations of the status flows, a replay, and a record after its flow's end.
-      await store.append([...batch1.filter((_, i) => i % 4 === 0).map((r) => rec(r.uid, 1, { saddr: r.saddr, daddr: r.daddr, sbytes: 5 })), batch1[1]]);
-      await store.append([rec('t0', 3, { rtype: 'status', saddr: batch1[0].saddr, daddr: batch1[0].daddr, sbytes: 1 })]);
+      await store.append([
+        ...batch1
+          .filter((_, i) => i % 4 === 0)
+          .map((r) => rec(r.uid, 1, { saddr: r.saddr, daddr: r.daddr, sbytes: 5 })),
+        batch1[1],
+      ]);
+      await store.append([
+        rec('t0', 3, { rtype: 'status', saddr: batch1[0].saddr, daddr: batch1[0].daddr, sbytes: 1 }),
+      ]);
       const check = async () => {
         for (const key of ['saddr', 'daddr']) {
           for (const records of [false, true]) {
             const metrics = ['bytes', 'count', 'pkts', 'appbytes', 'sbytes'];
             const b = aggregateSql({ by: [{ field: key, name: key }], metrics, top: 4, records, maxPoints: 10 });
-            const sql = (await store.query(b.sql, b.params)).map((r) => ({ key: r._g0, metrics: metrics.map((_, i) => r[`_m${i}`]) }));
+            const sql = (await store.query(b.sql, b.params)).map((r) => ({
+              key: r._g0,
+              metrics: metrics.map((_, i) => r[`_m${i}`]),
+            }));
             expect(store.topTotals(key, metrics, 4, records)).toEqual(sql);
           }
         }

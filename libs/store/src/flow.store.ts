@@ -107,8 +107,11 @@ export class FlowStore extends EventEmitter {
     this.writer = await this.instance.connect();
     for (const sql of schemaStatements()) await this.writer.run(sql);
     for (const table of [RECORDS, FLOWS_FINAL, FLOWS_ACTIVE]) {
-      const cols = await this.rows(this.writer, `SELECT column_name FROM duckdb_columns() WHERE table_name = ?`, [table]);
-      for (const sql of migrationStatements(table, new Set(cols.map((c) => String(c.column_name))))) await this.writer.run(sql);
+      const cols = await this.rows(this.writer, `SELECT column_name FROM duckdb_columns() WHERE table_name = ?`, [
+        table,
+      ]);
+      for (const sql of migrationStatements(table, new Set(cols.map((c) => String(c.column_name)))))
+        await this.writer.run(sql);
     }
     await this.writer.run(viewStatement());
     const last = await this.rows(this.writer, `SELECT max(_batch) AS b FROM ${RECORDS}`);
@@ -183,12 +186,25 @@ export class FlowStore extends EventEmitter {
           `WHERE NOT EXISTS (SELECT 1 FROM ${RECORDS} r WHERE r."stime" BETWEEN ? AND ? AND r."uid" = s."uid" AND r."seq" = s."seq")`,
         [lo, hi],
       );
-      const [counts] = await this.rows(w, `SELECT count(*) AS n, count(*) FILTER (WHERE ${CONTINUED}) AS cx FROM _fresh`);
+      const [counts] = await this.rows(
+        w,
+        `SELECT count(*) AS n, count(*) FILTER (WHERE ${CONTINUED}) AS cx FROM _fresh`,
+      );
       const inserted = Number(counts.n);
       const continued = Number(counts.cx) > 0;
       if (inserted > 0) await this.mergeFresh(w, batch, continued);
       // New flows: every fresh record when none continues a flow, else those merged without an earlier row.
-      const sums = inserted > 0 ? await this.rows(w, totalsSql('_fresh', 'count(*)', continued ? 'count(DISTINCT "uid") FILTER (WHERE "uid" IN (SELECT "uid" FROM _newflows))' : 'count(*)')) : [];
+      const sums =
+        inserted > 0
+          ? await this.rows(
+              w,
+              totalsSql(
+                '_fresh',
+                'count(*)',
+                continued ? 'count(DISTINCT "uid") FILTER (WHERE "uid" IN (SELECT "uid" FROM _newflows))' : 'count(*)',
+              ),
+            )
+          : [];
       await w.run('COMMIT');
       addTotals(this.totals, 'records', sums, 'n');
       addTotals(this.totals, 'flows', sums, 'nf');
@@ -218,11 +234,17 @@ export class FlowStore extends EventEmitter {
       return;
     }
     const merging = `SELECT "uid" FROM _fresh WHERE ${CONTINUED}`;
-    await w.run(`INSERT INTO ${FLOWS_FINAL} SELECT ${FIELD_LIST}, 1, ${batch}::BIGINT FROM _fresh WHERE "uid" NOT IN (${merging})`);
-    await w.run(`CREATE OR REPLACE TEMP TABLE _agg AS ${mergeRecordsSql(`(SELECT * FROM _fresh WHERE "uid" IN (${merging}))`)}`);
+    await w.run(
+      `INSERT INTO ${FLOWS_FINAL} SELECT ${FIELD_LIST}, 1, ${batch}::BIGINT FROM _fresh WHERE "uid" NOT IN (${merging})`,
+    );
+    await w.run(
+      `CREATE OR REPLACE TEMP TABLE _agg AS ${mergeRecordsSql(`(SELECT * FROM _fresh WHERE "uid" IN (${merging}))`)}`,
+    );
     // Earlier rows of these flows: the active one, or (rare: a record that
     // continues a flow already finished, or arrives after it) the final one.
-    await w.run(`CREATE OR REPLACE TEMP TABLE _prev AS SELECT * FROM ${FLOWS_ACTIVE} WHERE "uid" IN (SELECT "uid" FROM _agg)`);
+    await w.run(
+      `CREATE OR REPLACE TEMP TABLE _prev AS SELECT * FROM ${FLOWS_ACTIVE} WHERE "uid" IN (SELECT "uid" FROM _agg)`,
+    );
     const lateUids = `SELECT "uid" FROM _agg WHERE _minseq > 0 AND "uid" NOT IN (SELECT "uid" FROM _prev)`;
     const [late] = await this.rows(w, `SELECT count(*) AS n FROM (${lateUids})`);
     if (Number(late.n) > 0) {
@@ -239,7 +261,9 @@ export class FlowStore extends EventEmitter {
       `CREATE OR REPLACE TEMP TABLE _merged AS SELECT ${combineSql(String(batch))} FROM _agg n LEFT JOIN _prev p ON p."uid" = n."uid"`,
     );
     await w.run(`INSERT INTO ${FLOWS_FINAL} SELECT ${FIELD_LIST}, _nrec, _batch FROM _merged WHERE "rtype" = 'final'`);
-    await w.run(`INSERT INTO ${FLOWS_ACTIVE} SELECT ${FIELD_LIST}, _nrec, _batch FROM _merged WHERE "rtype" IS DISTINCT FROM 'final'`);
+    await w.run(
+      `INSERT INTO ${FLOWS_ACTIVE} SELECT ${FIELD_LIST}, _nrec, _batch FROM _merged WHERE "rtype" IS DISTINCT FROM 'final'`,
+    );
   }
 
   private async freshOf(w: DuckDBConnection, records: FlowRecord[]): Promise<FlowRecord[]> {
@@ -328,7 +352,10 @@ export class FlowStore extends EventEmitter {
   }
 
   private async usedBytes(c: DuckDBConnection): Promise<number> {
-    const r = await this.rows(c, 'SELECT block_size, total_blocks, free_blocks FROM pragma_database_size() WHERE database_name = current_database()');
+    const r = await this.rows(
+      c,
+      'SELECT block_size, total_blocks, free_blocks FROM pragma_database_size() WHERE database_name = current_database()',
+    );
     if (!r[0]) return 0;
     return Number(r[0].block_size) * (Number(r[0].total_blocks) - Number(r[0].free_blocks));
   }
@@ -432,7 +459,9 @@ const isText = (d: FieldDef): boolean => d.type === 'string' || d.type === 'addr
 /** Every catalogue column from a staging table that has only `cols`: NULL for the others. */
 function stagedFields(cols: readonly number[]): string {
   const have = new Set(cols);
-  return FIELD_DEFS.map((d, i) => (have.has(i) ? `"${d.name}"` : `NULL::${isText(d) ? 'VARCHAR' : 'DOUBLE'} AS "${d.name}"`)).join(', ');
+  return FIELD_DEFS.map((d, i) =>
+    have.has(i) ? `"${d.name}"` : `NULL::${isText(d) ? 'VARCHAR' : 'DOUBLE'} AS "${d.name}"`,
+  ).join(', ');
 }
 
 /** Appends the given columns of each record (the staging table's), by field index. */

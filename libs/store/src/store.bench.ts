@@ -61,14 +61,30 @@ export async function generateSyntheticFlows(
   progress: (done: number) => void = () => undefined,
 ): Promise<void> {
   await store.exclusive(async (c) => {
-    const cols = ['uid', 'seq', 'rtype', 'sid', 'stime', 'ltime', 'dur', 'proto', 'saddr', 'sport', 'dir', 'daddr', 'dport'];
+    const cols = [
+      'uid',
+      'seq',
+      'rtype',
+      'sid',
+      'stime',
+      'ltime',
+      'dur',
+      'proto',
+      'saddr',
+      'sport',
+      'dir',
+      'daddr',
+      'dport',
+    ];
     const more = ['spkts', 'dpkts', 'sbytes', 'dbytes', 'state', 'sttl'];
     const list = [...cols, ...more].map((x) => `"${x}"`).join(', ');
     // Chunks end on a multiple of 6 records, so a flow's two records share a chunk.
     const step = CHUNK - (CHUNK % 6);
     for (let from = 0, batch = 1; from < total; from += step, batch++) {
       const n = Math.min(step, total - from);
-      await c.run(`INSERT INTO ${RECORDS} (${list}, _batch) SELECT ${list}, ${batch} FROM (${syntheticSql(from, n, total)}) ORDER BY stime`);
+      await c.run(
+        `INSERT INTO ${RECORDS} (${list}, _batch) SELECT ${list}, ${batch} FROM (${syntheticSql(from, n, total)}) ORDER BY stime`,
+      );
       await c.run(
         `INSERT INTO ${FLOWS_FINAL} SELECT ${FIELD_LIST}, _nrec, ${batch} FROM (${mergeRecordsSql(`(SELECT * FROM ${RECORDS} WHERE _batch = ${batch})`)}) ORDER BY stime`,
       );

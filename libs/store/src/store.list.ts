@@ -24,7 +24,8 @@ export async function listPage(store: FlowStore, query: ListQuery): Promise<Reco
     const [r] = await store.query(
       `SELECT ${tables.map((t, i) => `(SELECT min(${c}) FROM ${t}) AS lo${i}, (SELECT max(${c}) FROM ${t}) AS hi${i}`).join(', ')}`,
     );
-    const nums = (prefix: string) => tables.map((_, i) => r[`${prefix}${i}`]).filter((v): v is number => typeof v === 'number');
+    const nums = (prefix: string) =>
+      tables.map((_, i) => r[`${prefix}${i}`]).filter((v): v is number => typeof v === 'number');
     const lo = nums('lo').length ? Math.min(...nums('lo')) : undefined;
     const hi = nums('hi').length ? Math.max(...nums('hi')) : undefined;
     if (lo !== undefined && hi !== undefined && hi > lo) {

@@ -43,7 +43,11 @@ export interface Built {
   readonly params: (string | number | null)[];
 }
 
-function conditions(where: SqlWhere | undefined, range: TimeRange | undefined, params: (string | number | null)[]): string[] {
+function conditions(
+  where: SqlWhere | undefined,
+  range: TimeRange | undefined,
+  params: (string | number | null)[],
+): string[] {
   const out: string[] = [];
   if (where && where.sql !== 'TRUE') {
     out.push(`(${where.sql})`);
@@ -72,7 +76,8 @@ export function listSql(query: ListQuery): Built {
   const params: (string | number | null)[] = [];
   const table = query.records ? RECORDS : FLOWS;
   const fields = query.fields?.length ? query.fields : [...FIELD_BY_NAME.keys()];
-  for (const f of [...fields, query.sort.field]) if (!FIELD_BY_NAME.has(f)) throw new Error(`store: unknown field ${f}`);
+  for (const f of [...fields, query.sort.field])
+    if (!FIELD_BY_NAME.has(f)) throw new Error(`store: unknown field ${f}`);
   const s = q(query.sort.field);
   const where = conditions(query.where, query.range, params);
   const dir = query.sort.desc ? 'DESC' : 'ASC';
@@ -184,8 +189,12 @@ export function aggregateSql(query: AggregateQuery): Built {
   const masked = query.by.some((k) => k.bits !== undefined);
   const g = query.by.map((_, i) => `_g${i}`);
   const m = query.metrics.map((_, i) => `_m${i}`);
-  const keyExpr = query.by.map((k, i) => (k.bits !== undefined ? `${maskedAddrSql(`_g${i}`, k.bits)} AS _g${i}` : `_g${i}`));
-  const keyed = masked ? `SELECT ${[...keyExpr, ...(bin ? ['_t'] : []), ...m].join(', ')} FROM base` : 'SELECT * FROM base';
+  const keyExpr = query.by.map((k, i) =>
+    k.bits !== undefined ? `${maskedAddrSql(`_g${i}`, k.bits)} AS _g${i}` : `_g${i}`,
+  );
+  const keyed = masked
+    ? `SELECT ${[...keyExpr, ...(bin ? ['_t'] : []), ...m].join(', ')} FROM base`
+    : 'SELECT * FROM base';
   const sums = m.map((x) => `sum(${x}) AS ${x}`);
   const rank = `${m[0]} DESC${g.length ? ', ' + g.map((x) => `${x} ASC NULLS LAST`).join(', ') : ''}`;
   const tot = `SELECT ${[...g, ...sums].join(', ')} FROM keyed${g.length ? ` GROUP BY ${g.join(', ')}` : ''} ORDER BY ${rank} LIMIT ?`;

@@ -100,7 +100,8 @@ export function combineSql(batch: string): string {
   const cols = FIELD_DEFS.map((d) => {
     const c = q(d.name);
     if (d.name === 'uid') return `n.${c}`;
-    if (COUNTERS.has(d.name)) return `CASE WHEN p."uid" IS NULL THEN n.${c} ELSE coalesce(p.${c}, 0) + coalesce(n.${c}, 0) END AS ${c}`;
+    if (COUNTERS.has(d.name))
+      return `CASE WHEN p."uid" IS NULL THEN n.${c} ELSE coalesce(p.${c}, 0) + coalesce(n.${c}, 0) END AS ${c}`;
     if (d.name === 'stime') return `least(n.${c}, p.${c}) AS ${c}`;
     if (d.name === 'ltime') return `greatest(n.${c}, p.${c}) AS ${c}`;
     if (d.name === 'dur') return `greatest(n."ltime", p."ltime") - least(n."stime", p."stime") AS ${c}`;

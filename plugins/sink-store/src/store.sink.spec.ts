@@ -24,8 +24,23 @@ function context(): PluginContext & { counts: Record<string, number>; rejected: 
 }
 
 const rec = (uid: string, seq: number, rtype = 'final', sbytes = 10) => ({
-  uid, seq, rtype, sid: 't', stime: 1700000000 + seq, ltime: 1700000000.5 + seq, dur: 0.5, proto: 'udp',
-  saddr: '10.0.0.1', sport: 5353, dir: '->', daddr: '10.0.0.2', dport: 53, spkts: 1, dpkts: 1, sbytes, dbytes: 20,
+  uid,
+  seq,
+  rtype,
+  sid: 't',
+  stime: 1700000000 + seq,
+  ltime: 1700000000.5 + seq,
+  dur: 0.5,
+  proto: 'udp',
+  saddr: '10.0.0.1',
+  sport: 5353,
+  dir: '->',
+  daddr: '10.0.0.2',
+  dport: 53,
+  spkts: 1,
+  dpkts: 1,
+  sbytes,
+  dbytes: 20,
 });
 
 describe('sink-store', () => {
@@ -37,7 +52,12 @@ describe('sink-store', () => {
     const ok = validateConfig(StoreSinkConfig, { path: 'x.duckdb' });
     expect(ok.value).toMatchObject({ path: 'x.duckdb', retentionDays: 0, maxSizeMb: 0, batchRecords: 50000 });
     const bad = validateConfig(StoreSinkConfig, { retentionDays: -1, batchRecords: 'many', colour: 'red' });
-    expect([...new Set(bad.issues.map((i) => i.path))].sort()).toEqual(['batchRecords', 'colour', 'path', 'retentionDays']);
+    expect([...new Set(bad.issues.map((i) => i.path))].sort()).toEqual([
+      'batchRecords',
+      'colour',
+      'path',
+      'retentionDays',
+    ]);
     expect(bad.issues.find((i) => i.path === 'colour')?.message).toBe('unknown key "colour"');
   });
 
@@ -53,7 +73,10 @@ describe('sink-store', () => {
     // The API side gets the same open store.
     const lease = await acquireFlowStore(path);
     const flows = await lease.store.query('SELECT uid, sbytes, _nrec FROM flows ORDER BY uid');
-    expect(flows).toEqual([{ uid: 'a', sbytes: 20, _nrec: 2 }, { uid: 'b', sbytes: 10, _nrec: 1 }]);
+    expect(flows).toEqual([
+      { uid: 'a', sbytes: 20, _nrec: 2 },
+      { uid: 'b', sbytes: 10, _nrec: 1 },
+    ]);
     await lease.release();
     await sink.stop();
   });
@@ -64,7 +87,14 @@ describe('sink-store', () => {
     const sink = sinkStorePlugin.create(validateConfig(StoreSinkConfig, { path }).value!, ctx);
     await sink.start();
     await sink.handle([rec('a', 0), rec('b', 0)], 'records');
-    const store = (sink as unknown as { store: { exclusive: (f: (c: { run(s: string): Promise<unknown> }) => Promise<unknown>) => Promise<unknown>; counts(): Promise<{ records: number }> } }).store;
+    const store = (
+      sink as unknown as {
+        store: {
+          exclusive: (f: (c: { run(s: string): Promise<unknown> }) => Promise<unknown>) => Promise<unknown>;
+          counts(): Promise<{ records: number }>;
+        };
+      }
+    ).store;
     await store.exclusive((c) => c.run(`UPDATE records SET _batch = _batch - 3 * 86400000000 WHERE uid = 'a'`));
     await sink.reconfigure!(validateConfig(StoreSinkConfig, { path, retentionDays: 2 }).value!);
     expect((await store.counts()).records).toBe(1);

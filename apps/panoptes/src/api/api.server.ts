@@ -18,7 +18,12 @@ export interface ApiServer {
 }
 
 /** Body parser failures (too large, not JSON) as JSON errors instead of Express's HTML page. */
-function bodyErrors(err: { status?: number; type?: string; message?: string }, _req: Request, res: Response, next: NextFunction): void {
+function bodyErrors(
+  err: { status?: number; type?: string; message?: string },
+  _req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
   if (!err) return next();
   const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 400;
   const message =
@@ -38,7 +43,10 @@ export async function startApi(host: PluginHost, config: ApiConfig): Promise<Api
   });
   const keys = new ApiKeys(config.keys);
   for (const k of keys.ignored) log.warn('api key ignored', { key: k });
-  if (keys.size === 0) log.warn('no api keys configured: every route but /healthz and /readyz answers 401 (set api.keys, e.g. env:PANOPTES_ADMIN_KEY)');
+  if (keys.size === 0)
+    log.warn(
+      'no api keys configured: every route but /healthz and /readyz answers 401 (set api.keys, e.g. env:PANOPTES_ADMIN_KEY)',
+    );
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(apiAuth(config, keys));

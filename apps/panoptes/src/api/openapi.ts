@@ -44,7 +44,10 @@ export function setupOpenApi(app: INestApplication): void {
     .addBearerAuth()
     .build();
   const doc = SwaggerModule.createDocument(app, config);
-  doc.components = { ...doc.components, schemas: { ...(doc.components?.schemas ?? {}), FlowRecord: flowRecordSchema() } };
+  doc.components = {
+    ...doc.components,
+    schemas: { ...(doc.components?.schemas ?? {}), FlowRecord: flowRecordSchema() },
+  };
   doc.security = [{ bearer: [] }];
   SwaggerModule.setup('api/docs', app, doc, {
     jsonDocumentUrl: 'api/openapi.json',

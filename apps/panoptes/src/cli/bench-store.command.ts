@@ -34,10 +34,14 @@ const PAGE = `/api/v1/flows?filter=${encodeURIComponent('tcp and dst port 443')}
  * of about as many records. Prints one JSON line.
  */
 export function registerBenchStore(program: Command): void {
-  const bench = program.commands.find((c) => c.name() === 'bench') ?? program.command('bench').description('benchmarks, one JSON line each');
+  const bench =
+    program.commands.find((c) => c.name() === 'bench') ??
+    program.command('bench').description('benchmarks, one JSON line each');
   bench
     .command('store')
-    .description('p50/p95 over HTTP of a top-20 aggregate and a filtered page of 100 on a store of 10 M flow records, beside racluster')
+    .description(
+      'p50/p95 over HTTP of a top-20 aggregate and a filtered page of 100 on a store of 10 M flow records, beside racluster',
+    )
     .option('--records <n>', 'records in the store', '10000000')
     .option('--runs <n>', 'timed requests per query', '50')
     .option('--db <file>', 'store file (default: kept in the temp folder per size)')
@@ -92,7 +96,8 @@ plugins:
       const res = await fetch(`${api.url}${path}`, { headers: { Authorization: `Bearer ${key}` } });
       const body = (await res.json()) as { groups?: unknown[]; flows?: unknown[] };
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (res.status !== 200 || !(body.groups ?? body.flows)?.length) throw new Error(`${path}: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+      if (res.status !== 200 || !(body.groups ?? body.flows)?.length)
+        throw new Error(`${path}: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
       return ms;
     };
     const time = async (path: string) => {
@@ -100,7 +105,8 @@ plugins:
       const ms: number[] = [];
       for (let i = 0; i < runs; i++) ms.push(await get(path));
       ms.sort((a, b) => a - b);
-      const pct = (p: number) => Math.round(ms[Math.min(ms.length - 1, Math.ceil((p / 100) * ms.length) - 1)] * 10) / 10;
+      const pct = (p: number) =>
+        Math.round(ms[Math.min(ms.length - 1, Math.ceil((p / 100) * ms.length) - 1)] * 10) / 10;
       return { p50Ms: pct(50), p95Ms: pct(95), runs };
     };
     say(`timing ${runs} requests each over HTTP`);
@@ -135,16 +141,23 @@ function raclusterTop20(dir: string, records: number, say: (m: string) => void):
     if (!existsSync(std)) {
       const pcap = join(dir, 'std-100000-128-1.pcap');
       say(`making ${std} (once)`);
-      execFileSync('python3', [genPcapPath(), '--flows', '100000', '--snaplen', '128', '--seed', '1', '--out', pcap], { stdio: 'ignore' });
+      execFileSync('python3', [genPcapPath(), '--flows', '100000', '--snaplen', '128', '--seed', '1', '--out', pcap], {
+        stdio: 'ignore',
+      });
       execFileSync('argus', ['-r', pcap, '-w', `${std}.part`], { stdio: 'ignore' });
       renameSync(`${std}.part`, std);
     }
-    const per = execFileSync('ra', ['-r', std, '-n', '-s', 'stime'], { maxBuffer: 1 << 28, encoding: 'utf8' }).trim().split('\n').length - 1;
+    const per =
+      execFileSync('ra', ['-r', std, '-n', '-s', 'stime'], { maxBuffer: 1 << 28, encoding: 'utf8' })
+        .trim()
+        .split('\n').length - 1;
     const copies = Math.max(1, Math.round(records / per));
     const big = join(dir, `argus-${copies}x.argus`);
     if (!existsSync(big)) {
       say(`writing ${big}: ${copies} copies of ${per} records`);
-      execFileSync('ra', [...Array.from({ length: copies }, () => ['-r', std]).flat(), '-w', `${big}.part`], { stdio: 'ignore' });
+      execFileSync('ra', [...Array.from({ length: copies }, () => ['-r', std]).flat(), '-w', `${big}.part`], {
+        stdio: 'ignore',
+      });
       renameSync(`${big}.part`, big);
     }
     const cmd = `racluster -m saddr -r '${big}' -w - | rasort -m bytes -r - -n -s saddr bytes pkts trans | head -21`;
@@ -158,7 +171,18 @@ function raclusterTop20(dir: string, records: number, say: (m: string) => void):
       top = r.stdout;
     }
     times.sort((a, b) => a - b);
-    return { records: per * copies, file: big, runs: 3, bestMs: Math.round(times[0]), medianMs: Math.round(times[1]), top3: top.trim().split('\n').slice(1, 4).map((l) => l.trim()) };
+    return {
+      records: per * copies,
+      file: big,
+      runs: 3,
+      bestMs: Math.round(times[0]),
+      medianMs: Math.round(times[1]),
+      top3: top
+        .trim()
+        .split('\n')
+        .slice(1, 4)
+        .map((l) => l.trim()),
+    };
   } catch (err) {
     return { error: (err as Error).message };
   }

@@ -29,7 +29,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
     const body = toBody(err);
-    if (body.statusCode >= 500) log.error('request failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    if (body.statusCode >= 500)
+      log.error('request failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     res.status(body.statusCode).json(body);
   }
 }
@@ -37,17 +38,32 @@ export class ApiExceptionFilter implements ExceptionFilter {
 export function toBody(err: unknown): ApiErrorBody {
   if (err instanceof ConfigError) {
     const errors = err.issues.map(formatIssue);
-    return { statusCode: 400, error: 'Bad Request', message: `invalid config (${errors.length} error${errors.length === 1 ? '' : 's'})`, errors };
+    return {
+      statusCode: 400,
+      error: 'Bad Request',
+      message: `invalid config (${errors.length} error${errors.length === 1 ? '' : 's'})`,
+      errors,
+    };
   }
   if (err instanceof FilterError) return { statusCode: 400, error: 'Bad Request', message: `filter: ${err.message}` };
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const r = err.getResponse() as string | { message?: string | string[]; errors?: string[]; error?: string };
-    const name = HttpStatus[status]?.toString().split('_').map((w) => w[0] + w.slice(1).toLowerCase()).join(' ') ?? 'Error';
+    const name =
+      HttpStatus[status]
+        ?.toString()
+        .split('_')
+        .map((w) => w[0] + w.slice(1).toLowerCase())
+        .join(' ') ?? 'Error';
     if (typeof r === 'string') return { statusCode: status, error: name, message: r };
     const list = Array.isArray(r.message) ? r.message : r.errors;
     const message = Array.isArray(r.message) ? r.message.join('; ') : (r.message ?? err.message);
-    return { statusCode: status, error: typeof r.error === 'string' ? r.error : name, message, ...(list && list.length > 1 ? { errors: list } : {}) };
+    return {
+      statusCode: status,
+      error: typeof r.error === 'string' ? r.error : name,
+      message,
+      ...(list && list.length > 1 ? { errors: list } : {}),
+    };
   }
   return { statusCode: 500, error: 'Internal Server Error', message: 'internal error (logged on the server)' };
 }

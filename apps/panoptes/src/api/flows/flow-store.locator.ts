@@ -33,7 +33,10 @@ export class FlowStoreLocator implements OnModuleDestroy {
     const key = storeKey(s.path);
     if (this.current?.key !== key) {
       const old = this.current;
-      const lease = acquireFlowStore(s.path, { threads: s.threads || undefined, memoryLimitMb: s.memoryLimitMb || undefined });
+      const lease = acquireFlowStore(s.path, {
+        threads: s.threads || undefined,
+        memoryLimitMb: s.memoryLimitMb || undefined,
+      });
       this.current = { key, lease };
       lease.catch(() => {
         if (this.current?.lease === lease) this.current = undefined;

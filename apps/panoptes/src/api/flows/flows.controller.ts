@@ -33,11 +33,19 @@ export class FlowsController {
   }
 
   @Get('aggregate')
-  @ApiOperation({ summary: 'group by keys (addresses with a prefix), top N by the first metric, optionally as a time series' })
+  @ApiOperation({
+    summary: 'group by keys (addresses with a prefix), top N by the first metric, optionally as a time series',
+  })
   @ApiOkResponse({
     schema: {
       type: 'object',
-      example: { by: ['saddr/24'], metrics: ['bytes', 'count'], bin: null, records: false, groups: [{ key: { 'saddr/24': '10.0.0.0/24' }, bytes: 123456, count: 42 }] },
+      example: {
+        by: ['saddr/24'],
+        metrics: ['bytes', 'count'],
+        bin: null,
+        records: false,
+        groups: [{ key: { 'saddr/24': '10.0.0.0/24' }, bytes: 123456, count: 42 }],
+      },
     },
   })
   aggregate(@Query() q: AggregateFlowsDto): Promise<AggregateResult> {

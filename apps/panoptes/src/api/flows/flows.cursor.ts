@@ -19,15 +19,24 @@ export function decodeCursor(cursor: string, fingerprint: string): unknown[] {
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new BadRequestException('cursor is not one this API made: pass the `next` value of a previous page unchanged');
+    throw new BadRequestException(
+      'cursor is not one this API made: pass the `next` value of a previous page unchanged',
+    );
   }
   const o = parsed as { k?: unknown; q?: unknown };
-  const okKey = Array.isArray(o?.k) && o.k.length === 3 && o.k.every((v) => v === null || typeof v === 'string' || typeof v === 'number');
+  const okKey =
+    Array.isArray(o?.k) &&
+    o.k.length === 3 &&
+    o.k.every((v) => v === null || typeof v === 'string' || typeof v === 'number');
   if (!okKey || typeof o.q !== 'string') {
-    throw new BadRequestException('cursor is not one this API made: pass the `next` value of a previous page unchanged');
+    throw new BadRequestException(
+      'cursor is not one this API made: pass the `next` value of a previous page unchanged',
+    );
   }
   if (o.q !== fingerprint) {
-    throw new BadRequestException('cursor belongs to another query: keep filter, from, to, sort and records as they were for the first page');
+    throw new BadRequestException(
+      'cursor belongs to another query: keep filter, from, to, sort and records as they were for the first page',
+    );
   }
   return o.k as unknown[];
 }

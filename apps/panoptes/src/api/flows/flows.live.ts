@@ -30,7 +30,8 @@ export class FlowsLive {
       throw new BadRequestException(`filter: ${(err as Error).message.replace(/^filter: /, '')}`);
     }
     const store = await this.locator.store();
-    if (this.clients >= MAX_CLIENTS) throw new ServiceUnavailableException(`too many live clients (${MAX_CLIENTS}); try again later`);
+    if (this.clients >= MAX_CLIENTS)
+      throw new ServiceUnavailableException(`too many live clients (${MAX_CLIENTS}); try again later`);
     this.clients++;
     const fields = dto.fields?.length ? dto.fields : undefined;
     res.status(200);

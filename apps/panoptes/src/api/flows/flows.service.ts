@@ -1,6 +1,15 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { compileFilterWithAst, FIELD_BY_NAME, FilterError, filterToSql } from '@panoptes/flow';
-import { aggregateSql, formatAddrKey, GroupKey, listPage, metricSql, SqlWhere, splitSortKey, TimeRange } from '@panoptes/store';
+import {
+  aggregateSql,
+  formatAddrKey,
+  GroupKey,
+  listPage,
+  metricSql,
+  SqlWhere,
+  splitSortKey,
+  TimeRange,
+} from '@panoptes/store';
 import { AggregateFlowsDto, FlowScopeDto, ListFlowsDto } from './flows.dto';
 import { decodeCursor, encodeCursor, queryFingerprint } from './flows.cursor';
 import { FlowStoreLocator } from './flow-store.locator';
@@ -72,7 +81,11 @@ export class FlowsService {
     const fingerprint = queryFingerprint([dto.filter ?? '', dto.from ?? null, dto.to ?? null, sortText, records]);
     const after = dto.cursor ? decodeCursor(dto.cursor, fingerprint) : undefined;
     const store = await this.locator.store();
-    const rows = (await this.run(() => listPage(store, { where, range, sort, records, fields: dto.fields, limit: limit + 1, after }))).map(splitSortKey);
+    const rows = (
+      await this.run(() =>
+        listPage(store, { where, range, sort, records, fields: dto.fields, limit: limit + 1, after }),
+      )
+    ).map(splitSortKey);
     const page = rows.slice(0, limit);
     const next = rows.length > limit ? encodeCursor(page[page.length - 1][1], fingerprint) : null;
     return { flows: page.map(([r]) => r), next };
@@ -91,15 +104,26 @@ export class FlowsService {
         );
       }
     }
-    if (new Set(metrics).size !== metrics.length) throw new BadRequestException(`metrics names one twice: ${metrics.join(',')}`);
+    if (new Set(metrics).size !== metrics.length)
+      throw new BadRequestException(`metrics names one twice: ${metrics.join(',')}`);
     const records = dto.records ?? false;
     const store = await this.locator.store();
     const top = dto.top ?? 20;
     // Top talkers over everything, unfiltered: the store's running totals answer without a scan.
-    if (by.length === 1 && by[0].bits === undefined && !where && range.from === undefined && range.to === undefined && !dto.bin) {
+    if (
+      by.length === 1 &&
+      by[0].bits === undefined &&
+      !where &&
+      range.from === undefined &&
+      range.to === undefined &&
+      !dto.bin
+    ) {
       const rows = store.topTotals(by[0].field, metrics, top, records);
       if (rows) {
-        const groups = rows.map((r) => ({ key: { [by[0].name]: r.key }, ...Object.fromEntries(metrics.map((m, i) => [m, r.metrics[i]])) }));
+        const groups = rows.map((r) => ({
+          key: { [by[0].name]: r.key },
+          ...Object.fromEntries(metrics.map((m, i) => [m, r.metrics[i]])),
+        }));
         return { by: names, metrics, bin: null, records, groups };
       }
     }
@@ -107,7 +131,9 @@ export class FlowsService {
     const rows = await this.run(() => store.query(built.sql, built.params));
     const result: AggregateResult = { by: names, metrics, bin: dto.bin ?? null, records, groups: [] };
     const keyOf = (row: Record<string, unknown>): Record<string, unknown> =>
-      Object.fromEntries(by.map((k, i) => [k.name, k.bits !== undefined ? formatAddrKey(row[`_g${i}`]) : row[`_g${i}`]]));
+      Object.fromEntries(
+        by.map((k, i) => [k.name, k.bits !== undefined ? formatAddrKey(row[`_g${i}`]) : row[`_g${i}`]]),
+      );
     const metricsOf = (row: Record<string, unknown>): Record<string, number> =>
       Object.fromEntries(metrics.map((m, i) => [m, Number(row[`_m${i}`] ?? 0)]));
     if (!dto.bin) {
@@ -115,7 +141,9 @@ export class FlowsService {
       return result;
     }
     if (rows.length > MAX_POINTS) {
-      throw new BadRequestException(`the series would have more than ${MAX_POINTS} points: use a wider bin, a smaller top, or a narrower from/to`);
+      throw new BadRequestException(
+        `the series would have more than ${MAX_POINTS} points: use a wider bin, a smaller top, or a narrower from/to`,
+      );
     }
     const groups = new Map<string, AggregateGroup & { series: Record<string, number>[] }>();
     for (const r of rows) {
@@ -137,7 +165,8 @@ function groupKey(spec: string): GroupKey {
   const d = FIELD_BY_NAME.get(field);
   if (!d) throw new BadRequestException(`by: unknown field "${field}" (see GET /api/v1/flows/fields)`);
   if (bitsText === undefined) return { field, name: spec };
-  if (d.type !== 'addr') throw new BadRequestException(`by: ${spec}: a prefix length applies to address fields only (saddr, daddr)`);
+  if (d.type !== 'addr')
+    throw new BadRequestException(`by: ${spec}: a prefix length applies to address fields only (saddr, daddr)`);
   const bits = Number(bitsText);
   if (!(bits >= 0 && bits <= 128)) throw new BadRequestException(`by: ${spec}: the prefix length must be 0 to 128`);
   return { field, bits, name: spec };

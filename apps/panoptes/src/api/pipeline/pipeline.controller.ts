@@ -43,10 +43,20 @@ export class PipelineController {
       t.groups.push({ group: s.group, depth: s.depth, capacity: s.capacity, delivered: s.delivered, ratePerSec });
       t.ratePerSec = Math.max(t.ratePerSec, ratePerSec);
     }
-    const edges = [...topics.values()].flatMap((t) => t.producers.flatMap((from) => t.consumers.map((to) => ({ from, to, topic: t.name }))));
+    const edges = [...topics.values()].flatMap((t) =>
+      t.producers.flatMap((from) => t.consumers.map((to) => ({ from, to, topic: t.name }))),
+    );
     return {
       bus: this.host.config.bus.type,
-      nodes: views.map((v) => ({ id: v.id, use: v.use, kind: v.kind, state: v.state, inputs: v.inputs, outputs: v.outputs, error: v.error })),
+      nodes: views.map((v) => ({
+        id: v.id,
+        use: v.use,
+        kind: v.kind,
+        state: v.state,
+        inputs: v.inputs,
+        outputs: v.outputs,
+        error: v.error,
+      })),
       topics: [...topics.values()].sort((a, b) => a.name.localeCompare(b.name)),
       edges,
     };

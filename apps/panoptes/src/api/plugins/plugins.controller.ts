@@ -39,7 +39,10 @@ export class PluginsController {
   constructor(@Inject(PLUGIN_HOST) private readonly host: PluginHost) {}
 
   private instance(id: string): InstanceView {
-    if (!ID.test(id)) throw new BadRequestException(`plugin id must be lowercase letters, digits, - or _ (at most 64), found "${id.slice(0, 70)}"`);
+    if (!ID.test(id))
+      throw new BadRequestException(
+        `plugin id must be lowercase letters, digits, - or _ (at most 64), found "${id.slice(0, 70)}"`,
+      );
     const v = this.host.get(id);
     if (!v) throw new NotFoundException(`no plugin instance "${id}"; GET /api/v1/plugins lists them`);
     return v;
@@ -87,7 +90,9 @@ export class PluginsController {
     summary:
       "replace an instance's config (its `with:` section) at run time (admin): validated first; a bad one answers 400 with every error and changes nothing",
   })
-  @ApiBody({ schema: { type: 'object', additionalProperties: true, example: { path: 'var/flows.duckdb', retentionDays: 30 } } })
+  @ApiBody({
+    schema: { type: 'object', additionalProperties: true, example: { path: 'var/flows.duckdb', retentionDays: 30 } },
+  })
   async configure(@Param('id') id: string, @Body() body: unknown): Promise<Record<string, unknown>> {
     this.instance(id);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -105,8 +110,14 @@ export class PluginsController {
     const m = this.host.metrics;
     const sum = async (metric: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }> }) =>
       (await metric.get()).values.filter((x) => x.labels.plugin === id).reduce((a, x) => a + x.value, 0);
-    const byName = async (metric: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }> }) =>
-      Object.fromEntries((await metric.get()).values.filter((x) => x.labels.plugin === id).map((x) => [String(x.labels.name ?? x.labels.reason), x.value]));
+    const byName = async (metric: {
+      get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }>;
+    }) =>
+      Object.fromEntries(
+        (await metric.get()).values
+          .filter((x) => x.labels.plugin === id)
+          .map((x) => [String(x.labels.name ?? x.labels.reason), x.value]),
+      );
     return {
       recordsIn: await sum(m.recordsIn),
       recordsOut: await sum(m.recordsOut),

@@ -16,7 +16,8 @@ function openPaths(config: ApiConfig): Set<string> {
  * key: the web console's files (it asks for a key, then calls /api/v1 with
  * it). Everything under /api, and every route that returns data, needs a key.
  */
-export const STATIC_PUBLIC = (path: string): boolean => path === '/' || path === '/index.html' || path.startsWith('/console/');
+export const STATIC_PUBLIC = (path: string): boolean =>
+  path === '/' || path === '/index.html' || path.startsWith('/console/');
 
 export interface AuthedRequest extends Request {
   role?: Role;
@@ -36,11 +37,15 @@ export function apiAuth(config: ApiConfig, keys: ApiKeys) {
     if (open.has(path) || (req.method === 'GET' && STATIC_PUBLIC(path))) return next();
     const key = bearer(req.headers.authorization);
     const role = key !== undefined ? keys.roleOf(key) : undefined;
-    const client = role ? `key:${createHash('sha256').update(key!).digest('hex').slice(0, 16)}` : `addr:${req.socket.remoteAddress}`;
+    const client = role
+      ? `key:${createHash('sha256').update(key!).digest('hex').slice(0, 16)}`
+      : `addr:${req.socket.remoteAddress}`;
     const wait = limiter.take(client);
     if (wait > 0) {
       res.setHeader('Retry-After', String(wait));
-      res.status(429).json({ statusCode: 429, error: 'Too Many Requests', message: `rate limit exceeded: retry in ${wait} s` });
+      res
+        .status(429)
+        .json({ statusCode: 429, error: 'Too Many Requests', message: `rate limit exceeded: retry in ${wait} s` });
       return;
     }
     if (!role) {

@@ -11,7 +11,8 @@ describe('ApiKeys', () => {
   });
 
   it('refuses near misses, prefixes, extensions and the names of unset variables', () => {
-    for (const k of ['read-key-2', 'read-key-', 'read-key-11', 'READ-KEY-1', '', 'env:UNSET_VAR']) expect(keys.roleOf(k)).toBeUndefined();
+    for (const k of ['read-key-2', 'read-key-', 'read-key-11', 'READ-KEY-1', '', 'env:UNSET_VAR'])
+      expect(keys.roleOf(k)).toBeUndefined();
     expect(keys.ignored).toEqual(['admin key env:UNSET_VAR (variable not set)', 'an empty admin key']);
   });
 

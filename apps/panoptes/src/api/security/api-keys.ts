@@ -24,7 +24,8 @@ export class ApiKeys {
   constructor(config: ApiKeysConfig) {
     const add = (list: string[] | undefined, role: Role): void => {
       for (const k of list ?? []) {
-        if (!k || /^env:/.test(k)) this.ignored.push(k ? `${role} key ${k} (variable not set)` : `an empty ${role} key`);
+        if (!k || /^env:/.test(k))
+          this.ignored.push(k ? `${role} key ${k} (variable not set)` : `an empty ${role} key`);
         else this.keys.push({ digest: digest(k), role });
       }
     };
