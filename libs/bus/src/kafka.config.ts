@@ -75,7 +75,7 @@ export class KafkaBusConfig {
   @IsInt()
   @Min(1)
   @Max(100_000)
-  recordsPerMessage = 200;
+  recordsPerMessage = 1000;
 
   /** Largest Kafka message the bus produces; must stay under the broker's message.max.bytes. */
   @IsOptional()

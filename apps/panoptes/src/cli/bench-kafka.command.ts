@@ -1,0 +1,211 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { closeSync, createWriteStream, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { startKafkaBroker } from '@panoptes/testing';
+import { repoRoot } from '../runtime/paths';
+import { setExitCode } from './program';
+
+interface BenchKafkaOptions {
+  records: string;
+  brokers?: string;
+  mode: string;
+  partitions: string;
+  compression: string;
+  recordsPerMessage: string;
+  keep?: boolean;
+}
+
+/**
+ * `panoptes bench kafka`: flow records per second through
+ * source-jsonl -> Kafka -> enrich-geoip -> Kafka -> sink-file, each role in its
+ * own `panoptes run --only` process (or all in one with --mode single), on a
+ * real broker (the project's test broker unless --brokers is given). The clock
+ * runs from the source's start until the sink has written every record.
+ * Prints one JSON line.
+ */
+export function registerBenchKafka(program: Command): void {
+  const bench =
+    program.commands.find((c) => c.name() === 'bench') ?? program.command('bench').description('benchmarks, one JSON line each');
+  bench
+    .command('kafka')
+    .description('source -> Kafka -> transform -> Kafka -> sink-file: {records, seconds, recordsPerSec, avgRecordBytes, ...}')
+    .option('--records <n>', 'flow records to push through', '1000000')
+    .option('--brokers <list>', 'bootstrap brokers (default: start the test broker, test/kafka/broker.sh)')
+    .option('--mode <mode>', 'processes (one per role) or single (all roles in one process)', 'processes')
+    .option('--partitions <n>', 'partitions per topic', '6')
+    .option('--compression <c>', 'none or gzip', 'gzip')
+    .option('--records-per-message <n>', 'records packed per Kafka message', '1000')
+    .option('--keep', 'keep the work folder (config, input, output)')
+    .action(async (opts: BenchKafkaOptions, cmd: Command) => setExitCode(cmd, await benchKafka(opts)));
+}
+
+async function benchKafka(opts: BenchKafkaOptions): Promise<number> {
+  const records = Number(opts.records);
+  const dir = mkdtempSync(join(tmpdir(), 'panoptes-bench-kafka-'));
+  const broker = opts.brokers ? undefined : await startKafkaBroker();
+  const brokers = opts.brokers ? opts.brokers.split(',') : broker!.brokers;
+  const children: ChildProcess[] = [];
+  try {
+    const input = join(dir, 'in.jsonl');
+    const inputBytes = await writeInput(input, records);
+    const output = join(dir, 'out.jsonl');
+    const cfg = join(dir, 'bench.yaml');
+    writeFileSync(cfg, config(opts, brokers, input, output));
+
+    let source: ChildProcess;
+    let started: number;
+    if (opts.mode === 'single') {
+      started = Date.now();
+      source = role(children, cfg, []);
+    } else {
+      await Promise.all([ready(role(children, cfg, ['--only', 'sink'])), ready(role(children, cfg, ['--only', 'geo']))]);
+      started = Date.now();
+      source = role(children, cfg, ['--only', 'source']);
+    }
+    const lines = new LineCounter(output);
+    while (lines.count() < records) {
+      if (source.exitCode !== null && source.exitCode !== 0) throw new Error(`source exited ${source.exitCode}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const line = {
+      bench: 'kafka',
+      mode: opts.mode,
+      records,
+      seconds: Number(seconds.toFixed(3)),
+      recordsPerSec: Math.round(records / seconds),
+      avgRecordBytes: Math.round(inputBytes / records),
+      avgOutputRecordBytes: Math.round(statSync(output).size / records),
+      partitions: Number(opts.partitions),
+      compression: opts.compression,
+      recordsPerMessage: Number(opts.recordsPerMessage),
+      cores: cpus().length,
+    };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`panoptes bench kafka: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+    await broker?.dispose();
+    if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function config(opts: BenchKafkaOptions, brokers: string[], input: string, output: string): string {
+  const fixtures = join(repoRoot(), 'test', 'fixtures', 'mmdb');
+  const prefix = `bench-${process.pid}-${Date.now().toString(36)}.`;
+  return `bus: { type: kafka, brokers: [${brokers.join(', ')}], topicPrefix: ${prefix}, groupPrefix: ${prefix}, partitions: ${opts.partitions}, compression: ${opts.compression}, recordsPerMessage: ${opts.recordsPerMessage} }
+api: { enabled: false }
+plugins:
+  - id: source
+    use: source-jsonl
+    with: { path: ${JSON.stringify(input)}, batchSize: 5000, validate: false }
+    output: flows.raw
+  - id: geo
+    use: enrich-geoip
+    input: flows.raw
+    output: flows.geo
+    with: { cityDb: ${JSON.stringify(join(fixtures, 'GeoIP2-City-Test.mmdb'))}, asnDb: ${JSON.stringify(join(fixtures, 'GeoLite2-ASN-Test.mmdb'))} }
+  - id: sink
+    use: sink-file
+    input: flows.geo
+    with: { path: ${JSON.stringify(output)} }
+`;
+}
+
+function role(children: ChildProcess[], cfg: string, args: string[]): ChildProcess {
+  const bin = join(repoRoot(), 'apps', 'panoptes', 'bin', 'panoptes.js');
+  const until = args.length === 0 || args[1] === 'source' ? ['--until-done'] : [];
+  const child = spawn(process.execPath, [bin, 'run', '-c', cfg, ...args, ...until], {
+    env: { ...process.env, PANOPTES_LOG: 'info' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.push(child);
+  return child;
+}
+
+/** Resolves once the role logged that its plugin started. */
+function ready(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr!.on('data', (d) => {
+      err += d;
+      if (/plugin started/.test(err)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`role exited ${code} before starting: ${err.slice(-1000)}`)));
+  });
+}
+
+/** Counts newlines appended to a file, reading only what is new. */
+class LineCounter {
+  private offset = 0;
+  private lines = 0;
+  private readonly buf = Buffer.alloc(1 << 20);
+  constructor(private readonly path: string) {}
+  count(): number {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch {
+      return 0;
+    }
+    try {
+      for (;;) {
+        const n = readSync(fd, this.buf, 0, this.buf.length, this.offset);
+        if (n <= 0) break;
+        for (let i = 0; i < n; i++) if (this.buf[i] === 10) this.lines++;
+        this.offset += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return this.lines;
+  }
+}
+
+/** Synthetic flow records as a sensor writes them (Argus field names); returns the bytes written. */
+async function writeInput(path: string, records: number): Promise<number> {
+  const out = createWriteStream(path);
+  let bytes = 0;
+  const flows = Math.max(1, Math.floor(records / 4));
+  for (let i = 0; i < records; i++) {
+    const f = i % flows;
+    const seq = Math.floor(i / flows);
+    const t = 1_700_000_000 + i * 0.0001;
+    const line =
+      JSON.stringify({
+        uid: `b${f.toString(36)}`,
+        seq,
+        rtype: seq === 3 ? 'final' : 'status',
+        sid: 'bench',
+        stime: Number(t.toFixed(6)),
+        ltime: Number((t + 1.25).toFixed(6)),
+        dur: 1.25,
+        proto: 'tcp',
+        saddr: `10.${(f >> 16) & 255}.${(f >> 8) & 255}.${f & 255}`,
+        sport: 1024 + (f % 60_000),
+        dir: '->',
+        daddr: `81.2.69.${(f * 7) % 256}`,
+        dport: 443,
+        spkts: 12,
+        dpkts: 10,
+        sbytes: 2345,
+        dbytes: 10456,
+        sappbytes: 1500,
+        dappbytes: 9000,
+        state: 'CON',
+        sttl: 64,
+        dttl: 57,
+        tcprtt: 0.012,
+      }) + '\n';
+    bytes += Buffer.byteLength(line);
+    if (!out.write(line)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return bytes;
+}
