@@ -8,6 +8,7 @@ import { registerBenchSensor } from './bench-sensor.command';
 import { registerBenchEnrich } from './bench-enrich.command';
 import { panoptesVersion } from '../runtime/paths';
 import { registerBenchStore } from './bench-store.command';
+import { registerBenchKafka } from './bench-kafka.command';
 
 /** Every subcommand registers itself here, one line each. */
 const COMMANDS: ((program: Command) => void)[] = [
@@ -19,6 +20,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerBenchSensor,
   registerBenchEnrich,
   registerBenchStore,
+  registerBenchKafka,
 ];
 
 export function buildProgram(): Command {
