@@ -6,6 +6,11 @@ use crate::engine::{Meter, Sink};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// After stop(), how long packets already in the ring are still read (one
+/// block timeout and a margin), so flows end with their last packets.
+const DRAIN: Duration = Duration::from_millis(250);
+const IDLE: Duration = Duration::from_millis(5);
+
 pub struct LiveOptions {
     pub interface: String,
     pub snaplen: i32,
@@ -24,10 +29,14 @@ pub fn open(o: &LiveOptions) -> Result<pcap::Capture<pcap::Active>, String> {
         .map_err(why)?
         .snaplen(o.snaplen)
         .promisc(o.promisc)
-        .immediate_mode(true)
+        // The kernel hands over packets at least every 100 ms (TPACKET_V3 block timeout).
         .timeout(100)
         .buffer_size(16 << 20)
         .open()
+        .map_err(why)?
+        // Non-blocking: with TPACKET_V3 a blocking read on an idle interface
+        // never returns, and then neither stop() nor idle timeouts would run.
+        .setnonblock()
         .map_err(why)?;
     if let Some(f) = &o.bpf {
         cap.filter(f, true).map_err(|e| format!("bad filter \"{f}\" on {}: {e}", o.interface))?;
@@ -39,14 +48,25 @@ pub fn run(mut cap: pcap::Capture<pcap::Active>, meter: &mut Meter, sink: &mut d
     let linktype = cap.get_datalink().0 as u32;
     let mut last_flush = Instant::now();
     let mut failure = None;
-    while !stop.load(Ordering::Relaxed) {
+    let mut drain_until: Option<Instant> = None;
+    loop {
+        if drain_until.is_none() && stop.load(Ordering::Relaxed) {
+            drain_until = Some(Instant::now() + DRAIN);
+        }
+        if drain_until.is_some_and(|t| Instant::now() >= t) {
+            break;
+        }
         match cap.next_packet() {
             Ok(p) => {
                 let ts = p.header.ts.tv_sec as i64 * 1_000_000 + p.header.ts.tv_usec as i64;
                 let (len, data) = (p.header.len, p.data);
                 meter.packet(linktype, ts, data, len, sink)?;
             }
-            Err(pcap::Error::TimeoutExpired) => meter.table.tick(now_us()),
+            Err(pcap::Error::TimeoutExpired) => {
+                // Nothing ready: idle a little (packets wait in the kernel ring meanwhile).
+                meter.table.tick(now_us());
+                std::thread::sleep(IDLE);
+            }
             Err(e) => {
                 failure = Some(format!("capture on interface failed: {e}"));
                 break;

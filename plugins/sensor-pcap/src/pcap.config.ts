@@ -8,13 +8,13 @@ export class PcapSensorConfig {
   /** Interface to capture on live (libpcap), e.g. eth0. Needs root or CAP_NET_RAW. */
   @ValidateIf((c: PcapSensorConfig) => c.file === undefined)
   @IsString({ message: 'give either interface or file' })
-  @IsNotEmpty()
+  @IsNotEmpty({ message: 'give either interface or file' })
   interface?: string;
 
   /** A pcap or pcapng file to read instead of an interface; the source then ends with the file. */
   @ValidateIf((c: PcapSensorConfig) => c.interface === undefined || c.file !== undefined)
   @IsString({ message: 'give either interface or file' })
-  @IsNotEmpty()
+  @IsNotEmpty({ message: 'give either interface or file' })
   file?: string;
 
   /** BPF filter in tcpdump syntax, e.g. "not port 22". */
