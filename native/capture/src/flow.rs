@@ -536,3 +536,67 @@ pub fn tcp_part(f: &Flow) -> TcpPart {
         doo: f.d.oo,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::decode;
+
+    fn table(max_flows: usize) -> FlowTable {
+        FlowTable::new(Config {
+            sid: "t".into(),
+            status_interval_us: 5_000_000,
+            tcp_timeout_us: 60_000_000,
+            udp_timeout_us: 30_000_000,
+            icmp_timeout_us: 5_000_000,
+            other_timeout_us: 30_000_000,
+            max_flows,
+        })
+    }
+
+    fn syn(i: u32) -> Vec<u8> {
+        let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
+        let src = (0x0a00_0000u32 | i).to_be_bytes();
+        f.extend_from_slice(&[0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0]);
+        f.extend_from_slice(&src);
+        f.extend_from_slice(&[192, 0, 2, 1]);
+        f.extend_from_slice(&[0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+        f
+    }
+
+    #[test]
+    fn a_scan_stays_within_max_flows_and_loses_nothing() {
+        let mut t = table(1000);
+        let n = 50_000u32;
+        for i in 0..n {
+            let f = syn(i);
+            let p = decode(1, &f, f.len() as u32).unwrap();
+            t.packet(1_700_000_000_000_000 + i as i64, &p);
+            assert!(t.len() <= 1000);
+        }
+        t.flush_all();
+        assert!(t.stats.flows_evicted >= (n - 1000) as u64);
+        let finals = t.out.iter().filter(|r| r.is_final).count();
+        assert_eq!(finals, n as usize);
+        assert_eq!(t.out.iter().map(|r| r.spkts).sum::<u64>(), n as u64);
+        assert!(t.out.iter().all(|r| r.state == "REQ" && r.dir == "->"));
+    }
+
+    #[test]
+    fn status_records_carry_deltas_and_idle_flows_end() {
+        let mut t = table(100);
+        let f = syn(1);
+        let p = decode(1, &f, f.len() as u32).unwrap();
+        // One packet a second for 12 s, then silence past the TCP timeout.
+        for s in 0..12 {
+            t.packet(s * 1_000_000, &p);
+        }
+        t.tick(100_000_000);
+        let recs: Vec<_> = t.out.drain(..).collect();
+        assert_eq!(recs.iter().map(|r| r.spkts).sum::<u64>(), 12);
+        assert!(recs.len() >= 3);
+        assert_eq!(recs.iter().map(|r| r.seq).collect::<Vec<_>>(), (0..recs.len() as u32).collect::<Vec<_>>());
+        assert!(recs.last().unwrap().is_final && recs[..recs.len() - 1].iter().all(|r| !r.is_final));
+        assert_eq!(t.len(), 0);
+    }
+}
