@@ -177,68 +177,64 @@ export class FlowStore extends EventEmitter {
       appender.closeSync();
     }
     const batch = this.nextBatch();
-    await w.run('BEGIN TRANSACTION');
+    // Whether some record continues a flow or is continued: only then do flows need merging.
+    const continued = records.some((r) => r.seq !== 0 || r.rtype !== 'final');
+    const fresh = `(SELECT * FROM ${RECORDS} WHERE _batch = ${batch})`;
     try {
+      await w.run('BEGIN TRANSACTION');
       // Only records not stored yet: a stored copy has the same stime, so the
       // zone maps on stime keep this probe to the row groups of that time.
       await w.run(
-        `CREATE OR REPLACE TEMP TABLE _fresh AS SELECT * FROM (SELECT DISTINCT ON ("uid", "seq") ${stagedFields(cols)} FROM ${staging}) s ` +
+        `INSERT INTO ${RECORDS} SELECT ${stagedFields(cols)}, ${batch}::BIGINT FROM (SELECT DISTINCT ON ("uid", "seq") * FROM ${staging}) s ` +
           `WHERE NOT EXISTS (SELECT 1 FROM ${RECORDS} r WHERE r."stime" BETWEEN ? AND ? AND r."uid" = s."uid" AND r."seq" = s."seq")`,
         [lo, hi],
       );
-      const [counts] = await this.rows(
-        w,
-        `SELECT count(*) AS n, count(*) FILTER (WHERE ${CONTINUED}) AS cx FROM _fresh`,
-      );
-      const inserted = Number(counts.n);
-      const continued = Number(counts.cx) > 0;
-      if (inserted > 0) await this.mergeFresh(w, batch, continued);
       // New flows: every fresh record when none continues a flow, else those merged without an earlier row.
-      const sums =
-        inserted > 0
-          ? await this.rows(
-              w,
-              totalsSql(
-                '_fresh',
-                'count(*)',
-                continued ? 'count(DISTINCT "uid") FILTER (WHERE "uid" IN (SELECT "uid" FROM _newflows))' : 'count(*)',
-              ),
-            )
-          : [];
+      let newFlows = 'count(*)';
+      if (!continued) {
+        await w.run(`INSERT INTO ${FLOWS_FINAL} SELECT ${FIELD_LIST}, 1, _batch FROM ${fresh}`);
+      } else {
+        await this.mergeFresh(w, batch, fresh, new Set(cols.map((i) => FIELD_DEFS[i].name)));
+        newFlows = 'count(DISTINCT "uid") FILTER (WHERE "uid" IN (SELECT "uid" FROM _newflows))';
+      }
+      const sums = await this.rows(w, totalsSql(fresh, 'count(*)', newFlows));
       await w.run('COMMIT');
       addTotals(this.totals, 'records', sums, 'n');
       addTotals(this.totals, 'flows', sums, 'nf');
-      await w.run(`DELETE FROM ${staging}`);
+      const inserted = sums.filter((r) => r[`g_${TOTAL_KEYS[0]}`] === 0).reduce((a, r) => a + Number(r.n), 0);
       const duplicates = records.length - inserted;
       this.appended += inserted;
       this.duplicates += duplicates;
       if (inserted > 0 && this.listenerCount('records') > 0) {
-        this.emit('records', duplicates === 0 ? records : await this.freshOf(w, records));
+        this.emit('records', duplicates === 0 ? records : await this.freshOf(w, records, fresh));
       }
       return { inserted, duplicates, invalid };
     } catch (err) {
       await w.run('ROLLBACK').catch(() => undefined);
       throw new Error(`cannot store ${records.length} records in ${this.path}: ${(err as Error).message}`);
+    } finally {
+      await w.run(`DELETE FROM ${staging}`).catch(() => undefined);
     }
   }
 
   /**
-   * Stores the fresh records and merges them into flows. A record that is
-   * the whole flow (seq 0, final) becomes a flow row as it is; only flows
-   * with status records go through the merge with their earlier row.
+   * Merges the fresh records of flows with status records into their flow
+   * rows; the records that are a whole flow (seq 0, final, alone) become
+   * flow rows as they are.
    */
-  private async mergeFresh(w: DuckDBConnection, batch: number, continued: boolean): Promise<void> {
-    await w.run(`INSERT INTO ${RECORDS} SELECT ${FIELD_LIST}, ${batch}::BIGINT FROM _fresh`);
-    if (!continued) {
-      await w.run(`INSERT INTO ${FLOWS_FINAL} SELECT ${FIELD_LIST}, 1, ${batch}::BIGINT FROM _fresh`);
-      return;
-    }
+  private async mergeFresh(
+    w: DuckDBConnection,
+    batch: number,
+    fresh: string,
+    present: ReadonlySet<string>,
+  ): Promise<void> {
+    await w.run(`CREATE OR REPLACE TEMP TABLE _fresh AS SELECT * FROM ${fresh}`);
     const merging = `SELECT "uid" FROM _fresh WHERE ${CONTINUED}`;
     await w.run(
       `INSERT INTO ${FLOWS_FINAL} SELECT ${FIELD_LIST}, 1, ${batch}::BIGINT FROM _fresh WHERE "uid" NOT IN (${merging})`,
     );
     await w.run(
-      `CREATE OR REPLACE TEMP TABLE _agg AS ${mergeRecordsSql(`(SELECT * FROM _fresh WHERE "uid" IN (${merging}))`)}`,
+      `CREATE OR REPLACE TEMP TABLE _agg AS ${mergeRecordsSql(`(SELECT * FROM _fresh WHERE "uid" IN (${merging}))`, present)}`,
     );
     // Earlier rows of these flows: the active one, or (rare: a record that
     // continues a flow already finished, or arrives after it) the final one.
@@ -266,8 +262,10 @@ export class FlowStore extends EventEmitter {
     );
   }
 
-  private async freshOf(w: DuckDBConnection, records: FlowRecord[]): Promise<FlowRecord[]> {
-    const keys = new Set((await this.rows(w, 'SELECT "uid", "seq" FROM _fresh')).map((k) => `${k.uid}\u0000${k.seq}`));
+  private async freshOf(w: DuckDBConnection, records: FlowRecord[], fresh: string): Promise<FlowRecord[]> {
+    const keys = new Set(
+      (await this.rows(w, `SELECT "uid", "seq" FROM ${fresh}`)).map((k) => `${k.uid}\u0000${k.seq}`),
+    );
     const out: FlowRecord[] = [];
     for (const r of records) {
       const k = `${r.uid}\u0000${r.seq}`;

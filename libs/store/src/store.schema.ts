@@ -74,12 +74,15 @@ export function migrationStatements(table: string, existing: ReadonlySet<string>
 
 /**
  * Merges records grouped by uid (from a relation with the catalogue columns)
- * into one row per uid with the merged-row columns, plus `_minseq`.
+ * into one row per uid with the merged-row columns, plus `_minseq`. Fields
+ * outside `present` (when given) are known to be NULL in every record and
+ * stay NULL without an aggregate each (most of the catalogue, most of the time).
  */
-export function mergeRecordsSql(from: string): string {
+export function mergeRecordsSql(from: string, present?: ReadonlySet<string>): string {
   const cols = FIELD_DEFS.map((d) => {
     const c = q(d.name);
     if (d.name === 'uid') return c;
+    if (present && !present.has(d.name) && d.required !== true) return `NULL::${SQL_TYPES[d.type]} AS ${c}`;
     if (COUNTERS.has(d.name)) return `sum(${c}) AS ${c}`;
     if (d.name === 'stime') return `min(${c}) AS ${c}`;
     if (d.name === 'ltime') return `max(${c}) AS ${c}`;
