@@ -1,0 +1,55 @@
+/**
+ * Remote management over the Kafka control topic (@nestjs/microservices Kafka
+ * transport): a plugin worker in another process is listed, inspected,
+ * stopped, reconfigured and started again by a manager in this process, as
+ * the host's management API does through remotePluginsOf(host).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testKafkaBrokers, uniqueKafkaPrefix } from '@panoptes/testing';
+import { createControlTopics, RemoteWorkers } from '../../apps/panoptes/src/runtime/remote-control';
+import { GEO_WITH, jsonlSource, kafkaBus, pipelineConfig, runRole, stopRole, until } from './kafka-helpers';
+
+jest.setTimeout(120_000);
+
+const dir = mkdtempSync(join(tmpdir(), 'panoptes-kafka-control-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('remote management over the Kafka control topic', () => {
+  it('lists, inspects, stops, reconfigures and starts a plugin in another process', async () => {
+    const prefix = uniqueKafkaPrefix('control');
+    const cfg = join(dir, 'kafka.yaml');
+    writeFileSync(cfg, pipelineConfig(kafkaBus(testKafkaBrokers(), prefix), jsonlSource(join(dir, 'none.jsonl')), join(dir, 'out.jsonl')));
+    const worker = runRole(cfg, '--only', 'geo');
+    const manager = new RemoteWorkers({ brokers: testKafkaBrokers(), topicPrefix: prefix, groupPrefix: prefix }, 1_000);
+    try {
+      await worker.waitFor(/control worker listening/);
+      await createControlTopics({ brokers: testKafkaBrokers(), topicPrefix: prefix, groupPrefix: prefix });
+      await manager.start();
+      const workers = await until('the worker to answer a list', async () => {
+        const l = await manager.list();
+        return l.length > 0 && l;
+      }, 60);
+      expect(workers).toHaveLength(1);
+      expect(workers[0]).toMatchObject({ pid: worker.proc.pid, ok: true });
+      expect(workers[0].instances.map((i) => [i.id, i.use, i.state])).toEqual([['geo', 'enrich-geoip', 'running']]);
+
+      expect(await manager.command('inspect', 'geo')).toMatchObject({ id: 'geo', kind: 'transform', state: 'running' });
+      expect(await manager.command('stop', 'geo')).toMatchObject({ id: 'geo', state: 'stopped' });
+
+      await expect(manager.command('reconfigure', 'geo', { cityDb: '/nonexistent.mmdb' })).rejects.toThrow(
+        /cityDb: file not found: \/nonexistent\.mmdb/,
+      );
+      const geoWith = Function(`return (${GEO_WITH.replace(/(\w+):/g, '"$1":')})`)() as Record<string, string>;
+      const reconfigured = await manager.command('reconfigure', 'geo', { ...geoWith, cacheSize: 1234 });
+      expect(reconfigured.config).toMatchObject({ cacheSize: 1234 });
+      expect(await manager.command('start', 'geo')).toMatchObject({ id: 'geo', state: 'running' });
+
+      await expect(manager.command('inspect', 'sink')).rejects.toThrow(/no worker runs plugin instance "sink"/);
+    } finally {
+      await manager.stop();
+      expect(await stopRole(worker)).toBe(0);
+    }
+  });
+});
