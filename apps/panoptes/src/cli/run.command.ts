@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError, formatIssue } from '@panoptes/plugin-sdk';
 import { loadConfigFile, LoadedConfig } from '../config/config.loader';
 import { PluginHost } from '../runtime/plugin-host';
+import { startControl } from '../runtime/remote-control';
 import { createLogger } from '../runtime/logger';
 import { startApi } from '../api/api.server';
 import { setExitCode } from './program';
@@ -67,13 +68,18 @@ async function serve(host: PluginHost, config: LoadedConfig, untilDone: boolean)
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   const api = config.raw.api.enabled ? await startApi(host, config.raw.api) : undefined;
+  let control: { stop(): Promise<void> } | undefined;
   try {
     await host.start();
+    // On the Kafka bus a long-running process answers remote management over the control topic.
+    control = untilDone ? undefined : await startControl(host, config.bus);
     const why = await (untilDone ? Promise.race([host.untilDone().then(() => 'sources finished'), signalled]) : signalled);
     log.info('stopping', { why });
+    await control?.stop();
     return (await stopAll(host, api)) ? 1 : 0;
   } catch (err) {
     log.error('run failed', { error: (err as Error).message });
+    await control?.stop().catch(() => undefined);
     await stopAll(host, api).catch(() => undefined);
     return 1;
   }
