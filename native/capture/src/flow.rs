@@ -111,7 +111,7 @@ pub struct Flow {
     pub mpls: Option<u32>,
     pub icmp_state: &'static str,
     pub closed_at: Option<i64>,
-    pub cid: Option<Box<str>>,
+    pub cid: Option<std::sync::Arc<str>>,
 }
 
 #[derive(Default, Debug, Clone, Copy)]
@@ -292,7 +292,7 @@ impl FlowTable {
                     (p.sport, p.dport)
                 };
                 let ports = p.has_ports && matches!(p.proto, 6 | 17 | 132);
-                Some(crate::cid::community_id(n, &p.src, &p.dst, p.proto, sp, dp, ports).into_boxed_str())
+                Some(crate::cid::community_id(n, &p.src, &p.dst, p.proto, sp, dp, ports).into())
             }
             _ => None,
         };
@@ -528,12 +528,12 @@ pub fn tcp_part(f: &Flow) -> TcpPart {
         dwin: f.d.win,
         synack: f.tcp.synack,
         ackdat: f.tcp.ackdat,
-        sloss: f.s.loss,
-        dloss: f.d.loss,
-        sretrans: f.s.retrans,
-        dretrans: f.d.retrans,
-        soo: f.s.oo,
-        doo: f.d.oo,
+        sloss: f.s.loss as u64,
+        dloss: f.d.loss as u64,
+        sretrans: f.s.retrans as u64,
+        dretrans: f.d.retrans as u64,
+        soo: f.s.oo as u64,
+        doo: f.d.oo as u64,
     }
 }
 
@@ -600,3 +600,4 @@ mod tests {
         assert_eq!(t.len(), 0);
     }
 }
+

@@ -7,7 +7,7 @@ use crate::flow::{addr_of, flow_flags, is_echo, tcp_part, Flow, Key};
 use crate::record::{DirPart, Rec};
 
 /// One direction of a flow. Fields marked "window" are reset by each record.
-#[derive(Default, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct Dir {
     // window
     pub pkts: u64,
@@ -15,19 +15,21 @@ pub struct Dir {
     pub app: u64,
     pub minsz: u32,
     pub maxsz: u32,
-    pub ipt_n: u64,
+    pub ipt_n: u32,
     pub ipt_sum: f64,
     pub ipt_sq: f64,
-    pub loss: u64,
-    pub retrans: u64,
-    pub oo: u64,
+    pub loss: u32,
+    pub retrans: u32,
+    pub oo: u32,
     // whole flow
     pub total_pkts: u64,
-    pub retrans_total: u64,
-    pub oo_total: u64,
+    pub retrans_total: u32,
+    pub oo_total: u32,
     pub last_ts: i64,
-    pub last_ipt: Option<f64>,
-    pub jit: Option<f64>,
+    /// Last inter-packet time (ms); negative until two packets were seen.
+    pub last_ipt: f64,
+    /// RFC 3550 jitter (ms); negative until three packets were seen.
+    pub jit: f64,
     pub ttl: Option<u8>,
     pub tos: Option<u8>,
     pub mac: Option<[u8; 6]>,
@@ -36,6 +38,38 @@ pub struct Dir {
     pub next_seq: Option<u32>,
     pub gaps: u32,
     pub fin: bool,
+}
+
+impl Default for Dir {
+    fn default() -> Dir {
+        Dir {
+            pkts: 0,
+            bytes: 0,
+            app: 0,
+            minsz: 0,
+            maxsz: 0,
+            ipt_n: 0,
+            ipt_sum: 0.0,
+            ipt_sq: 0.0,
+            loss: 0,
+            retrans: 0,
+            oo: 0,
+            total_pkts: 0,
+            retrans_total: 0,
+            oo_total: 0,
+            last_ts: 0,
+            last_ipt: -1.0,
+            jit: -1.0,
+            ttl: None,
+            tos: None,
+            mac: None,
+            win: None,
+            tcp_flags: 0,
+            next_seq: None,
+            gaps: 0,
+            fin: false,
+        }
+    }
 }
 
 #[derive(Default, Debug, Clone, Copy)]
@@ -60,15 +94,15 @@ impl Dir {
         }
         if self.total_pkts > 0 {
             let ipt = (ts - self.last_ts) as f64 / 1000.0;
-            self.ipt_n += 1;
+            self.ipt_n = self.ipt_n.saturating_add(1);
             self.ipt_sum += ipt;
             self.ipt_sq += ipt * ipt;
-            if let Some(prev) = self.last_ipt {
+            if self.last_ipt >= 0.0 {
                 // RFC 3550 interarrival jitter: J += (|D| - J) / 16.
-                let j = self.jit.unwrap_or(0.0);
-                self.jit = Some(j + ((ipt - prev).abs() - j) / 16.0);
+                let j = self.jit.max(0.0);
+                self.jit = j + ((ipt - self.last_ipt).abs() - j) / 16.0;
             }
-            self.last_ipt = Some(ipt);
+            self.last_ipt = ipt;
         }
         self.last_ts = ts;
         self.pkts += 1;
@@ -102,17 +136,17 @@ impl Dir {
         if d == 0 {
             self.next_seq = Some(p.tcp_seq.wrapping_add(len));
         } else if d > 0 {
-            self.loss += 1;
-            self.gaps += 1;
+            self.loss = self.loss.saturating_add(1);
+            self.gaps = self.gaps.saturating_add(1);
             self.next_seq = Some(p.tcp_seq.wrapping_add(len));
         } else if self.gaps > 0 {
             // Below the highest sequence seen while a gap is open: it fills the gap.
             self.gaps -= 1;
-            self.oo += 1;
-            self.oo_total += 1;
+            self.oo = self.oo.saturating_add(1);
+            self.oo_total = self.oo_total.saturating_add(1);
         } else {
-            self.retrans += 1;
-            self.retrans_total += 1;
+            self.retrans = self.retrans.saturating_add(1);
+            self.retrans_total = self.retrans_total.saturating_add(1);
         }
     }
 
@@ -122,7 +156,7 @@ impl Dir {
         DirPart {
             intpkt: mean,
             intdev: mean.map(|m| (self.ipt_sq / n - m * m).max(0.0).sqrt()),
-            jit: self.jit,
+            jit: (self.jit >= 0.0).then_some(self.jit),
             meansz: (self.pkts > 0).then(|| self.bytes as f64 / self.pkts as f64),
             minsz: (self.pkts > 0).then_some(self.minsz),
             maxsz: (self.pkts > 0).then_some(self.maxsz),
