@@ -6,8 +6,9 @@
  * host into sink-store, and every listing, page, filter and aggregate the API
  * answers is compared with what the truth says.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TruthFlow } from '@panoptes/testing';
+import { repoRoot, spawnPanoptes, TruthFlow } from '@panoptes/testing';
 import {
   ADMIN_KEY,
   apiSection,
@@ -199,5 +200,34 @@ plugins:
     expect((await host.call('/api/v1/flows/aggregate?metrics=count&records=true')).body.groups[0].count).toBe(
       records.length,
     );
+  });
+});
+
+describe('the default config (npm start)', () => {
+  it('validates, and serves the fixture flows with keys from the environment', async () => {
+    const check = spawnPanoptes(['run', '--check', '-c', 'config/panoptes.yaml']);
+    expect(await check.exited).toBe(0);
+    expect(check.stdout()).toContain('config/panoptes.yaml: ok (2 plugin instances)');
+    // The same file on a free port and a store in a temp folder.
+    const dir = tempDir('panoptes-api-default-');
+    const text = readFileSync(join(repoRoot(), 'config', 'panoptes.yaml'), 'utf8')
+      .replace('listen: 127.0.0.1:8080', 'listen: 127.0.0.1:0')
+      .replace('path: var/panoptes.duckdb', `path: ${join(dir, 'panoptes.duckdb')}`);
+    expect(text).toContain('127.0.0.1:0');
+    const fixture = readFileSync(join(repoRoot(), 'test', 'fixtures', 'store', 'flows.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    const uids = new Set(fixture.map((l) => JSON.parse(l).uid));
+    const host = await startHost(text, dir, { PANOPTES_ADMIN_KEY: 'local-admin', PANOPTES_READ_KEY: 'local-read' });
+    try {
+      const count = async () =>
+        (await host.call('/api/v1/flows/aggregate?metrics=count', { key: 'local-read' })).body.groups?.[0]?.count;
+      await until(async () => (await count()) === uids.size, 'the fixture stored');
+      expect((await host.call('/api/v1/plugins/replay/stop', { method: 'POST', key: 'local-admin' })).status).toBe(200);
+      expect((await host.call('/api/v1/flows', { key: null })).status).toBe(401);
+    } finally {
+      expect(await host.stop()).toBe(0);
+      cleanup(dir);
+    }
   });
 });

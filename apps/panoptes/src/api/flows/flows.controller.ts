@@ -1,6 +1,6 @@
-import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { FIELDS } from '@panoptes/flow';
 import { AggregateFlowsDto, ListFlowsDto, LiveFlowsDto } from './flows.dto';
 import { AggregateResult, FlowPage, FlowsService } from './flows.service';
@@ -55,8 +55,8 @@ export class FlowsController {
   @Get('live')
   @ApiOperation({ summary: 'Server-Sent Events: each new record the store commits (event "flow"), after the filter' })
   @ApiProduces('text/event-stream')
-  live(@Query() q: LiveFlowsDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    return this.liveFeed.stream(q, req, res);
+  live(@Query() q: LiveFlowsDto, @Res() res: Response): Promise<void> {
+    return this.liveFeed.stream(q, res);
   }
 
   @Get('fields')

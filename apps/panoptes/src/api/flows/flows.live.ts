@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable, ServiceUnavailableException } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { compileFilter, FilterError, FlowRecord } from '@panoptes/flow';
 import { LiveFlowsDto } from './flows.dto';
 import { FlowStoreLocator } from './flow-store.locator';
@@ -21,7 +21,7 @@ export class FlowsLive {
 
   constructor(private readonly locator: FlowStoreLocator) {}
 
-  async stream(dto: LiveFlowsDto, req: Request, res: Response): Promise<void> {
+  async stream(dto: LiveFlowsDto, res: Response): Promise<void> {
     let test: ((r: FlowRecord) => boolean) | undefined;
     try {
       test = dto.filter?.trim() ? compileFilter(dto.filter) : undefined;
@@ -68,7 +68,8 @@ export class FlowsLive {
       store.off('records', onRecords);
       this.clients--;
     };
-    req.once('close', done);
+    // The response closes when the client goes away (the request's own 'close' comes once it is read).
+    res.once('close', done);
   }
 }
 
