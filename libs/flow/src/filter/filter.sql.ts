@@ -107,7 +107,7 @@ function net4(field: string, net: string, prefix: number, p: (string | number)[]
 }
 
 /** The 32 lowercase hex digits of an IPv6 text column, expanding "::". */
-function hex6(c: string): string {
+export function hex6(c: string): string {
   const left = `split_part(${c}, '::', 1)`;
   const right = `split_part(${c}, '::', 2)`;
   const parts = (s: string): string => `(CASE WHEN ${s} = '' THEN []::VARCHAR[] ELSE string_split(${s}, ':') END)`;

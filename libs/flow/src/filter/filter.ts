@@ -54,7 +54,7 @@ export type { CmpOp, FilterAst, FilterNode } from './filter.ast';
 export { FilterError } from './filter.lexer';
 export type { FlowPredicate } from './filter.compiler';
 export { parseFilter } from './filter.parser';
-export { filterToSql, type SqlWhere } from './filter.sql';
+export { filterToSql, hex6 as ipv6HexSql, type SqlWhere } from './filter.sql';
 export { PROTO_BY_NUMBER } from './filter.words';
 export { formatIpv4, formatIpv6, ipVersion, maskIpv4, maskIpv6, parseIpv4, parseIpv6 } from './filter.addr';
 
