@@ -6,6 +6,8 @@
  * formatAddrKey() to print in RFC 5952 form. Anything else (a MAC) stays as
  * it is. The expressions run once per distinct address (see aggregateSql).
  */
+import { formatIpv6, ipv6HexSql } from '@panoptes/flow';
+
 const V4 = `'^[0-9]{1,3}([.][0-9]{1,3}){3}$'`;
 const MAC = `'^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$'`;
 
@@ -18,22 +20,11 @@ function v4(c: string, bits: number): string {
   return `concat_ws('.', ${m} // 16777216, ${m} // 65536 % 256, ${m} // 256 % 256, ${m} % 256) || '/${b}'`;
 }
 
-function hex6(c: string): string {
-  const left = `split_part(${c}, '::', 1)`;
-  const right = `split_part(${c}, '::', 2)`;
-  const parts = (s: string): string => `(CASE WHEN ${s} = '' THEN []::VARCHAR[] ELSE string_split(${s}, ':') END)`;
-  const groups =
-    `(CASE WHEN contains(${c}, '::') THEN list_concat(${parts(left)}, ` +
-    `list_transform(range(8 - len(${parts(left)}) - len(${parts(right)})), lambda i: '0'), ${parts(right)}) ` +
-    `ELSE string_split(${c}, ':') END)`;
-  return `array_to_string(list_transform(${groups}, lambda g: lpad(lower(g), 4, '0')), '')`;
-}
-
 function v6(c: string, bits: number): string {
   const b = Math.min(128, bits);
   const whole = Math.floor(b / 4);
   const rest = b % 4;
-  const h = hex6(c);
+  const h = ipv6HexSql(c);
   let prefix = `substr(${h}, 1, ${whole})`;
   if (rest > 0) {
     const span = 2 ** (4 - rest);
@@ -58,22 +49,4 @@ export function formatAddrKey(v: unknown): unknown {
   const g: number[] = [];
   for (let i = 0; i < 32; i += 4) g.push(parseInt(hex.slice(i, i + 4), 16));
   return `${formatIpv6(g)}/${bits}`;
-}
-
-/** RFC 5952 text of 8 groups: the longest run of two or more zero groups becomes "::". */
-function formatIpv6(g: readonly number[]): string {
-  let at = -1;
-  let len = 1;
-  for (let i = 0; i < 8;) {
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > len) {
-      at = i;
-      len = j - i;
-    }
-    i = j === i ? i + 1 : j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (at < 0) return hex.join(':');
-  return `${hex.slice(0, at).join(':')}::${hex.slice(at + len).join(':')}`;
 }

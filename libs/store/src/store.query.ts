@@ -3,15 +3,12 @@
  * names come only from the field catalogue, every value travels as a `?`
  * parameter, and the filter arrives already translated (filterToSql).
  */
-import { FIELD_BY_NAME } from '@panoptes/flow';
+import { FIELD_BY_NAME, SqlWhere } from '@panoptes/flow';
 import { FLOWS, q, RECORDS } from './store.schema';
 import { maskedAddrSql } from './addr.sql';
 
 /** A WHERE fragment with its `?` parameters, as filterToSql returns it. */
-export interface SqlWhere {
-  readonly sql: string;
-  readonly params: readonly (string | number)[];
-}
+export type { SqlWhere };
 
 export interface TimeRange {
   /** Flows that end at or after this time (epoch seconds). */
