@@ -26,7 +26,7 @@ fn main() {
         f => Box::new(FileSink::new(args.get(3).map(String::as_str).unwrap_or("-"), f == "csv").unwrap()),
     };
     let t = std::time::Instant::now();
-    let r = run_file(file, &mut meter, sink.as_mut(), &AtomicBool::new(false));
+    let r = run_file(file, &mut meter, sink.as_mut(), &AtomicBool::new(false)).and_then(|_| sink.close());
     let s = t.elapsed().as_secs_f64();
     let p = stats.packets.load(std::sync::atomic::Ordering::Relaxed);
     eprintln!("{{\"packets\":{p},\"records\":{},\"seconds\":{s:.3},\"pps\":{:.0}}}", meter.table.stats.records, p as f64 / s);

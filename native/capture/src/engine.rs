@@ -6,7 +6,7 @@ use crate::decode::{decode, Undecodable, L3};
 use crate::dns;
 use crate::flow::{Config, FlowTable};
 use crate::pcapfile::PcapReader;
-use crate::record::{write_addr, write_csv, write_json, Addr, Rec, CSV_HEADER};
+use crate::record::{write_addr, Addr, Rec};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -42,6 +42,10 @@ pub trait Sink {
     /// Called between packets; a sink that batches sends when a batch is full
     /// (`force`: at end of input, or on a live capture's periodic flush).
     fn flush(&mut self, force: bool) -> Result<(), String>;
+    /// End of output: everything delivered (a file sink waits for its writer).
+    fn close(&mut self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 pub struct Meter {
@@ -211,59 +215,7 @@ pub fn run_file(path: &str, meter: &mut Meter, sink: &mut dyn Sink, stop: &Atomi
     }
 }
 
-/// Writes records as JSON lines or CSV straight to a file or stdout: the
-/// fast path of `panoptes read -w`, with nothing between sensor and file.
-pub struct FileSink {
-    out: Box<dyn Write + Send>,
-    csv: bool,
-    buf: Vec<u8>,
-    pub dns: Vec<u8>,
-    pub dns_count: u64,
-}
-
-impl FileSink {
-    pub fn new(path: &str, csv: bool) -> Result<FileSink, String> {
-        let out: Box<dyn Write + Send> = if path == "-" {
-            Box::new(std::io::stdout())
-        } else {
-            Box::new(std::fs::File::create(path).map_err(|e| format!("cannot create {path}: {e}"))?)
-        };
-        let mut s = FileSink { out, csv, buf: Vec::with_capacity(1 << 20), dns: Vec::new(), dns_count: 0 };
-        if csv {
-            s.buf.extend_from_slice(CSV_HEADER.as_bytes());
-            s.buf.push(b'\n');
-        }
-        Ok(s)
-    }
-}
-
-impl Sink for FileSink {
-    fn records(&mut self, recs: &mut Vec<Rec>, sid: &str) -> Result<(), String> {
-        for r in recs.iter() {
-            if self.csv {
-                write_csv(&mut self.buf, r, sid);
-            } else {
-                write_json(&mut self.buf, r, sid);
-            }
-            self.buf.push(b'\n');
-        }
-        Ok(())
-    }
-    fn dns(&mut self, _d: DnsRec, _sid: &str) -> Result<(), String> {
-        self.dns_count += 1;
-        Ok(())
-    }
-    fn flush(&mut self, force: bool) -> Result<(), String> {
-        if force || self.buf.len() >= 1 << 20 {
-            self.out.write_all(&self.buf).map_err(|e| format!("write error: {e}"))?;
-            self.buf.clear();
-            if force {
-                self.out.flush().map_err(|e| format!("write error: {e}"))?;
-            }
-        }
-        Ok(())
-    }
-}
+pub use crate::filesink::FileSink;
 
 /// Discards records (benchmarks of the sensor alone still format nothing).
 pub struct NullSink(pub u64);

@@ -8,6 +8,7 @@ pub mod cid;
 pub mod decode;
 pub mod dns;
 pub mod engine;
+pub mod filesink;
 pub mod flow;
 pub mod live;
 pub mod metrics;

@@ -235,9 +235,9 @@ impl NativeCapture {
                     (None, None) => Ok(()),
                 }))
                 .unwrap_or_else(|_| Err("internal error in the capture thread (panic)".to_string()));
-                let _ = sink.flush(true);
+                let closed = sink.flush(true).and_then(|_| sink.close());
                 drop(fsink);
-                let _ = bsink.send(true, res.err());
+                let _ = bsink.send(true, res.and(closed).err());
             })
             .map_err(|e| Error::from_reason(format!("cannot start capture thread: {e}")))?;
         self.thread = Some(handle);

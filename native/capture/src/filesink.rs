@@ -1,0 +1,121 @@
+//! The native output of `panoptes read -w`: records formatted as JSON lines or
+//! CSV and written to a file or stdout. Formatting and writing run on a second
+//! thread, fed whole batches of records over a bounded channel, so metering
+//! and formatting overlap on two cores and memory stays bounded.
+
+use crate::engine::{DnsRec, Sink};
+use crate::record::{write_csv, write_json, Rec, CSV_HEADER};
+use std::io::Write;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
+
+const BATCH: usize = 4096;
+
+pub struct FileSink {
+    tx: Option<SyncSender<(Vec<Rec>, String)>>,
+    writer: Option<JoinHandle<Result<(), String>>>,
+    pending: Vec<Rec>,
+    /// Emptied batches coming back from the writer, reused so that no batch
+    /// buffer is allocated (and page-faulted in) per batch.
+    recycled: Receiver<Vec<Rec>>,
+    last_sid: String,
+    pub dns_count: u64,
+}
+
+impl FileSink {
+    pub fn new(path: &str, csv: bool) -> Result<FileSink, String> {
+        let mut out: Box<dyn Write + Send> = if path == "-" {
+            Box::new(std::io::stdout())
+        } else {
+            Box::new(std::fs::File::create(path).map_err(|e| format!("cannot create {path}: {e}"))?)
+        };
+        let (tx, rx) = sync_channel::<(Vec<Rec>, String)>(4);
+        let (back_tx, back_rx) = sync_channel::<Vec<Rec>>(8);
+        let writer = std::thread::Builder::new()
+            .name("panoptes-writer".into())
+            .spawn(move || -> Result<(), String> {
+                let err = |e: std::io::Error| format!("write error: {e}");
+                let mut buf = Vec::with_capacity(2 << 20);
+                if csv {
+                    buf.extend_from_slice(CSV_HEADER.as_bytes());
+                    buf.push(b'\n');
+                }
+                for (mut recs, sid) in rx {
+                    for r in &recs {
+                        if csv {
+                            write_csv(&mut buf, r, &sid);
+                        } else {
+                            write_json(&mut buf, r, &sid);
+                        }
+                        buf.push(b'\n');
+                    }
+                    recs.clear();
+                    let _ = back_tx.try_send(recs);
+                    if buf.len() >= 1 << 20 {
+                        out.write_all(&buf).map_err(err)?;
+                        buf.clear();
+                    }
+                }
+                out.write_all(&buf).map_err(err)?;
+                out.flush().map_err(err)
+            })
+            .map_err(|e| format!("cannot start writer thread: {e}"))?;
+        Ok(FileSink { tx: Some(tx), writer: Some(writer), pending: Vec::with_capacity(BATCH), recycled: back_rx, last_sid: String::new(), dns_count: 0 })
+    }
+
+    fn send(&mut self, sid: &str) -> Result<(), String> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let fresh = self.recycled.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
+        let batch = std::mem::replace(&mut self.pending, fresh);
+        let sent = self.tx.as_ref().map(|tx| tx.send((batch, sid.to_string())).is_ok()).unwrap_or(false);
+        if sent {
+            Ok(())
+        } else {
+            // The writer stopped: its own error says why.
+            Err(self.finish().err().unwrap_or_else(|| "writer stopped".into()))
+        }
+    }
+
+    /// Closes the channel and waits for the writer to write everything.
+    fn finish(&mut self) -> Result<(), String> {
+        self.tx = None;
+        match self.writer.take() {
+            Some(h) => h.join().map_err(|_| "writer thread panicked".to_string())?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Sink for FileSink {
+    fn records(&mut self, recs: &mut Vec<Rec>, sid: &str) -> Result<(), String> {
+        if self.last_sid != sid {
+            self.send(&self.last_sid.clone())?;
+            self.last_sid = sid.to_string();
+        }
+        self.pending.append(recs);
+        if self.pending.len() >= BATCH {
+            self.send(sid)?;
+        }
+        Ok(())
+    }
+    fn dns(&mut self, _d: DnsRec, _sid: &str) -> Result<(), String> {
+        self.dns_count += 1;
+        Ok(())
+    }
+    fn flush(&mut self, force: bool) -> Result<(), String> {
+        if force {
+            // `force` comes at the end of input (and on a live capture's
+            // periodic flush, where the writer simply keeps going).
+            let sid = self.last_sid.clone();
+            self.send(&sid)?;
+        }
+        Ok(())
+    }
+    fn close(&mut self) -> Result<(), String> {
+        let sid = self.last_sid.clone();
+        self.send(&sid)?;
+        self.finish()
+    }
+}
