@@ -165,13 +165,13 @@ impl Meter {
 
     /// Finalises every flow and delivers the records.
     pub fn finish(&mut self, sink: &mut dyn Sink) -> Result<(), String> {
-        self.table.flush_all();
-        let sid = std::mem::take(&mut self.table.cfg.sid);
-        let r = sink.records(&mut self.table.out, &sid);
-        self.table.cfg.sid = sid;
-        self.table.out.clear();
+        for chunk in self.table.end_order() {
+            for i in chunk {
+                self.table.finish_slot(i);
+            }
+            self.packet_free_flush(sink)?;
+        }
         self.publish();
-        r?;
         sink.flush(true)
     }
 }

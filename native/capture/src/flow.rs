@@ -185,6 +185,9 @@ impl FlowTable {
             L3::Arp => {}
             _ => match p.proto {
                 1 | 58 => {
+                    // ICMP echo is keyed by (addresses, echo id): one flow per
+                    // ping session. Argus makes one flow per request; a session
+                    // is what an analyst asks about, so we differ on purpose.
                     extra = if is_echo(p.proto, p.icmp_type) {
                         0x1_0000 | p.icmp_id as u32
                     } else {
@@ -404,13 +407,28 @@ impl FlowTable {
     }
 
     /// End of input: every flow gets its final record.
+    /// End of input: every flow gets its final record, oldest first.
     pub fn flush_all(&mut self) {
+        for chunk in self.end_order() {
+            for i in chunk {
+                self.finish(i);
+            }
+        }
+    }
+
+    /// Slots of the live flows, oldest first, in chunks: the caller finalises
+    /// a chunk and hands its records on before the next, so the records of a
+    /// large table never sit in memory all at once.
+    pub fn end_order(&self) -> Vec<Vec<u32>> {
         let mut order: Vec<(i64, u32)> =
             self.slab.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|(_, f)| (f.first_ts, i as u32))).collect();
         order.sort_unstable();
-        for (_, i) in order {
-            self.finish(i);
-        }
+        order.chunks(4096).map(|c| c.iter().map(|x| x.1).collect()).collect()
+    }
+
+    /// Finalises the flow in slot `i` (if any), its record going to `out`.
+    pub fn finish_slot(&mut self, i: u32) {
+        self.finish(i);
     }
 }
 
