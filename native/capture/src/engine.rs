@@ -42,6 +42,8 @@ pub trait Sink {
     /// Called between packets; a sink that batches sends when a batch is full
     /// (`force`: at end of input, or on a live capture's periodic flush).
     fn flush(&mut self, force: bool) -> Result<(), String>;
+    /// Input has ended; only the final flush remains.
+    fn end_of_input(&mut self) {}
     /// End of output: everything delivered (a file sink waits for its writer).
     fn close(&mut self) -> Result<(), String> {
         Ok(())
@@ -165,6 +167,7 @@ impl Meter {
 
     /// Finalises every flow and delivers the records.
     pub fn finish(&mut self, sink: &mut dyn Sink) -> Result<(), String> {
+        sink.end_of_input();
         for chunk in self.table.end_order() {
             for i in chunk {
                 self.table.finish_slot(i);

@@ -11,8 +11,21 @@ use std::thread::JoinHandle;
 
 const BATCH: usize = 4096;
 
+/// What the writer thread receives, in output order.
+enum Chunk {
+    /// Records for the writer to format.
+    Recs(Vec<Rec>, String),
+    /// Text the producing thread formatted itself.
+    Text(Vec<u8>),
+}
+
 pub struct FileSink {
-    tx: Option<SyncSender<(Vec<Rec>, String)>>,
+    tx: Option<SyncSender<Chunk>>,
+    csv: bool,
+    /// At the end of input the producer has nothing left to meter, so it
+    /// formats every other batch itself: both cores format the final flush.
+    ending: bool,
+    turn: bool,
     writer: Option<JoinHandle<Result<(), String>>>,
     pending: Vec<Rec>,
     /// Emptied batches coming back from the writer, reused so that no batch
@@ -29,7 +42,7 @@ impl FileSink {
         } else {
             Box::new(std::fs::File::create(path).map_err(|e| format!("cannot create {path}: {e}"))?)
         };
-        let (tx, rx) = sync_channel::<(Vec<Rec>, String)>(4);
+        let (tx, rx) = sync_channel::<Chunk>(4);
         let (back_tx, back_rx) = sync_channel::<Vec<Rec>>(8);
         let writer = std::thread::Builder::new()
             .name("panoptes-writer".into())
@@ -40,17 +53,15 @@ impl FileSink {
                     buf.extend_from_slice(CSV_HEADER.as_bytes());
                     buf.push(b'\n');
                 }
-                for (mut recs, sid) in rx {
-                    for r in &recs {
-                        if csv {
-                            write_csv(&mut buf, r, &sid);
-                        } else {
-                            write_json(&mut buf, r, &sid);
+                for chunk in rx {
+                    match chunk {
+                        Chunk::Recs(mut recs, sid) => {
+                            format(&mut buf, &recs, &sid, csv);
+                            recs.clear();
+                            let _ = back_tx.try_send(recs);
                         }
-                        buf.push(b'\n');
+                        Chunk::Text(t) => buf.extend_from_slice(&t),
                     }
-                    recs.clear();
-                    let _ = back_tx.try_send(recs);
                     if buf.len() >= 1 << 20 {
                         out.write_all(&buf).map_err(err)?;
                         buf.clear();
@@ -60,16 +71,24 @@ impl FileSink {
                 out.flush().map_err(err)
             })
             .map_err(|e| format!("cannot start writer thread: {e}"))?;
-        Ok(FileSink { tx: Some(tx), writer: Some(writer), pending: Vec::with_capacity(BATCH), recycled: back_rx, last_sid: String::new(), dns_count: 0 })
+        Ok(FileSink { tx: Some(tx), writer: Some(writer), csv, ending: false, turn: false, pending: Vec::with_capacity(BATCH), recycled: back_rx, last_sid: String::new(), dns_count: 0 })
     }
 
     fn send(&mut self, sid: &str) -> Result<(), String> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let fresh = self.recycled.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
-        let batch = std::mem::replace(&mut self.pending, fresh);
-        let sent = self.tx.as_ref().map(|tx| tx.send((batch, sid.to_string())).is_ok()).unwrap_or(false);
+        self.turn = !self.turn;
+        let chunk = if self.ending && self.turn {
+            let mut text = Vec::with_capacity(self.pending.len() * 700);
+            format(&mut text, &self.pending, sid, self.csv);
+            self.pending.clear();
+            Chunk::Text(text)
+        } else {
+            let fresh = self.recycled.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
+            Chunk::Recs(std::mem::replace(&mut self.pending, fresh), sid.to_string())
+        };
+        let sent = self.tx.as_ref().map(|tx| tx.send(chunk).is_ok()).unwrap_or(false);
         if sent {
             Ok(())
         } else {
@@ -113,9 +132,23 @@ impl Sink for FileSink {
         }
         Ok(())
     }
+    fn end_of_input(&mut self) {
+        self.ending = true;
+    }
     fn close(&mut self) -> Result<(), String> {
         let sid = self.last_sid.clone();
         self.send(&sid)?;
         self.finish()
+    }
+}
+
+fn format(buf: &mut Vec<u8>, recs: &[Rec], sid: &str, csv: bool) {
+    for r in recs {
+        if csv {
+            write_csv(buf, r, sid);
+        } else {
+            write_json(buf, r, sid);
+        }
+        buf.push(b'\n');
     }
 }
