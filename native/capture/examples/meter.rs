@@ -20,7 +20,7 @@ fn main() {
         max_flows: 1 << 20,
     };
     let stats = Arc::new(SharedStats::default());
-    let mut meter = Meter::new(cfg, stats.clone(), None, true);
+    let mut meter = Meter::new(cfg, stats.clone(), None, std::env::var("NODNS").is_err());
     let mut sink: Box<dyn Sink> = match fmt {
         "none" => Box::new(NullSink(0)),
         f => Box::new(FileSink::new(args.get(3).map(String::as_str).unwrap_or("-"), f == "csv").unwrap()),
