@@ -61,6 +61,15 @@ describe('sensor-pcap on files', () => {
     expect(run.counters.packets).toBe(14);
   });
 
+  it('gives a flow the same uid on every read of the same input (de-duplication key), another for another sid', async () => {
+    const uids = async (sid: string) =>
+      ((await runPlugin(sensorPcapPlugin, { file: fixture('gen-200.pcap'), sid })).outputs.flows as SensorRecord[]).map((r) => `${r.uid}/${r.seq}`);
+    const [a, b, c] = [await uids('s1'), await uids('s1'), await uids('s2')];
+    expect(a).toEqual(b);
+    expect(new Set(a).size).toBe(a.length);
+    expect(a.filter((x) => c.includes(x))).toEqual([]);
+  });
+
   it('emits DNS answers on the dns output, from a multi-interface pcapng', async () => {
     const run = await runPlugin(sensorPcapPlugin, { file: fixture('pcapng-multi-interface.pcapng'), sid: 's1' });
     const dns = run.outputs.dns as DnsAnswerRecord[];
