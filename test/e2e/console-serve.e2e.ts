@@ -5,7 +5,7 @@
  * from the host (no CDN), under a Content-Security-Policy that forbids any
  * other origin, and it starts in Debian's chromium without a script error.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -93,6 +93,7 @@ describeIf('the host serves the web console', () => {
       expect(await page.getAttribute('#api-key', 'type')).toBe('password');
       expect(errors).toEqual([]);
       expect(foreign).toEqual([]);
+      mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'signin-served-by-host.png') });
     } finally {
       await browser.close();

@@ -4,6 +4,7 @@ import { PluginHost } from '../runtime/plugin-host';
 import { ApiConfig } from '../config/config.schema';
 import { API_CONFIG, PLUGIN_HOST } from './api.tokens';
 import { HealthController } from './health/health.controller';
+import { ConsoleController } from './console/console.controller';
 import { FlowsController } from './flows/flows.controller';
 import { FlowsService } from './flows/flows.service';
 import { FlowsLive } from './flows/flows.live';
@@ -21,7 +22,7 @@ export class AppModule {
   static forRoot(host: PluginHost, api: ApiConfig): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, FlowsController, PluginsController, PipelineController],
+      controllers: [HealthController, FlowsController, PluginsController, PipelineController, ConsoleController],
       providers: [
         { provide: PLUGIN_HOST, useValue: host },
         { provide: API_CONFIG, useValue: api },

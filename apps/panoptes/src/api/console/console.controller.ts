@@ -1,4 +1,5 @@
 import { Controller, Get, Header, NotFoundException, Param, Res, ServiceUnavailableException } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -37,6 +38,7 @@ export function consoleFile(name: string): string | undefined {
 }
 
 /** Serves the web console at / and its assets under /console/; the data comes from /api/v1 with the user's key. */
+@ApiExcludeController()
 @Controller()
 export class ConsoleController {
   @Get()
