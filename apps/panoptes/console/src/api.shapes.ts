@@ -1,33 +1,69 @@
 // What the console reads out of the REST API's answers, in one place: the
-// views never look inside a response body themselves. Pure, no DOM.
+// views never look inside a response body themselves. The shapes are the ones
+// docs/api.md describes (apps/panoptes/src/api); a body of another shape reads
+// as empty rather than as a guess. Pure, no DOM.
 
-/** The records of a GET /flows page (an array, or an object holding one). */
-export function recordsOf(body: unknown): Record<string, unknown>[] {
-  if (Array.isArray(body)) return body as Record<string, unknown>[];
-  if (body && typeof body === 'object') {
-    const o = body as Record<string, unknown>;
-    for (const k of ['records', 'flows', 'items', 'data']) if (Array.isArray(o[k])) return o[k] as Record<string, unknown>[];
-  }
-  return [];
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+const listOf = (body: unknown, key: string): Obj[] => {
+  const v = isObj(body) ? body[key] : undefined;
+  return Array.isArray(v) ? v.filter(isObj) : [];
+};
+
+/** The rows of a GET /flows page: `{flows: [...], next}`. */
+export function recordsOf(body: unknown): Obj[] {
+  return listOf(body, 'flows');
 }
 
-/** The records of one live SSE event: one record, an array, or {records: [...]}. */
-export function liveRecordsOf(data: string): Record<string, unknown>[] {
+/** The record of one live SSE `flow` event (its data is one flow record). */
+export function liveRecordsOf(data: string): Obj[] {
   const j = JSON.parse(data) as unknown;
-  if (j && typeof j === 'object' && !Array.isArray(j) && typeof (j as { uid?: unknown }).uid === 'string') return [j as Record<string, unknown>];
-  return recordsOf(j);
+  return isObj(j) && typeof j.uid === 'string' ? [j] : [];
 }
 
-/** One row of an aggregate answer: group key values plus metric values (and `t`, the bin start, when binned). */
-export type AggRow = Record<string, unknown>;
+/** How many records the server left out for this client (an SSE `dropped` event: `{records: n}`). */
+export function droppedOf(data: string): number {
+  const j = JSON.parse(data) as unknown;
+  return isObj(j) && Number.isFinite(Number(j.records)) ? Number(j.records) : 0;
+}
 
+/**
+ * One group of an aggregate answer, flattened: the group's key values (named
+ * as in `by`, e.g. `saddr`, `saddr/24`, `dport`) next to its metric values.
+ */
+export type AggRow = Obj;
+
+/**
+ * GET /flows/aggregate answers `{by, metrics, bin, groups: [{key: {...}, <metric>: n, series?}]}`;
+ * each group becomes one flat row (the series is left out: see seriesOf).
+ */
 export function aggRowsOf(body: unknown): AggRow[] {
-  if (Array.isArray(body)) return body as AggRow[];
-  if (body && typeof body === 'object') {
-    const o = body as Record<string, unknown>;
-    for (const k of ['rows', 'groups', 'buckets', 'data', 'items']) if (Array.isArray(o[k])) return o[k] as AggRow[];
+  return listOf(body, 'groups').map((g) => {
+    const { key, series: _series, ...metrics } = g;
+    return { ...(isObj(key) ? key : {}), ...metrics };
+  });
+}
+
+/** A time-series point: the bin start `t` (epoch seconds) and the metric values in that bin. */
+export type SeriesPoint = { t: number } & Record<string, number>;
+
+/**
+ * The time series of a binned aggregate (`bin=`): each group's `series`, summed
+ * over the groups per bin (one group when there is no `by`), in time order.
+ */
+export function seriesOf(body: unknown): SeriesPoint[] {
+  const bins = new Map<number, SeriesPoint>();
+  for (const g of listOf(body, 'groups')) {
+    for (const p of Array.isArray(g.series) ? g.series.filter(isObj) : []) {
+      const t = Number(p.t);
+      if (!Number.isFinite(t)) continue;
+      let sum = bins.get(t);
+      if (!sum) bins.set(t, (sum = { t } as SeriesPoint));
+      for (const [k, v] of Object.entries(p)) if (k !== 't' && typeof v === 'number') sum[k] = (sum[k] ?? 0) + v;
+    }
   }
-  return [];
+  return [...bins.values()].sort((a, b) => a.t - b.t);
 }
 
 /** A plugin instance as the console shows it. */
@@ -42,18 +78,17 @@ export interface PluginView {
   stats: Record<string, number | string>;
 }
 
-export function pluginsOf(body: unknown): PluginView[] {
-  const list = Array.isArray(body) ? body : body && typeof body === 'object' ? ((body as { plugins?: unknown }).plugins ?? (body as { items?: unknown }).items) : [];
-  if (!Array.isArray(list)) return [];
-  return list.map((p: Record<string, unknown>) => ({
+/** GET /plugins answers `{plugins: [...]}`; the same fields as GET /pipeline's `nodes`, which lack stats. */
+export function pluginsOf(body: unknown, key: 'plugins' | 'nodes' = 'plugins'): PluginView[] {
+  return listOf(body, key).map((p) => ({
     id: String(p.id ?? ''),
-    use: String(p.use ?? p.plugin ?? ''),
+    use: String(p.use ?? ''),
     kind: String(p.kind ?? ''),
     state: String(p.state ?? 'unknown'),
-    inputs: (p.inputs as Record<string, string>) ?? {},
-    outputs: (p.outputs as Record<string, string>) ?? {},
+    inputs: isObj(p.inputs) ? (p.inputs as Record<string, string>) : {},
+    outputs: isObj(p.outputs) ? (p.outputs as Record<string, string>) : {},
     error: typeof p.error === 'string' ? p.error : undefined,
-    stats: (p.stats as Record<string, number | string>) ?? {},
+    stats: isObj(p.stats) ? (p.stats as Record<string, number | string>) : {},
   }));
 }
 
@@ -63,21 +98,21 @@ export interface TopicQueue {
   group: string;
   depth: number;
   capacity?: number;
+  /** Records/s delivered to the group, as the host measures it. */
+  ratePerSec?: number;
 }
 
+/** GET /pipeline's `topics: [{name, groups: [{group, depth, capacity?, delivered, ratePerSec}]}]`, one entry per topic and group. */
 export function queuesOf(body: unknown): TopicQueue[] {
-  if (!body || typeof body !== 'object') return [];
-  const o = body as Record<string, unknown>;
-  const list = o.topics ?? o.queues ?? o.bus;
-  if (!Array.isArray(list)) return [];
-  return list
-    .filter((q): q is Record<string, unknown> => !!q && typeof q === 'object')
-    .map((q) => ({
-      topic: String(q.topic ?? q.name ?? ''),
-      group: String(q.group ?? ''),
-      depth: Number(q.depth ?? q.lag ?? 0),
-      capacity: q.capacity === undefined || q.capacity === null ? undefined : Number(q.capacity),
-    }));
+  return listOf(body, 'topics').flatMap((t) =>
+    (Array.isArray(t.groups) ? t.groups.filter(isObj) : []).map((g) => ({
+      topic: String(t.name ?? ''),
+      group: String(g.group ?? ''),
+      depth: Number(g.depth ?? 0),
+      capacity: g.capacity === undefined || g.capacity === null ? undefined : Number(g.capacity),
+      ratePerSec: g.ratePerSec === undefined || g.ratePerSec === null ? undefined : Number(g.ratePerSec),
+    })),
+  );
 }
 
 /** A number out of a stats map (counters may be reported as strings). */

@@ -35,6 +35,22 @@ describe('FlowTable', () => {
     expect(rowBytes(t.get('a')!)).toBe(30);
   });
 
+  it('takes a merged flow from the back-fill as its totals and adds only later records', () => {
+    const t = new FlowTable();
+    // The store merged seq 0..2 into one row carrying the latest seq.
+    expect(t.addMerged([rec('a', 2, 100, 103, 60, 90)])).toBe(1);
+    expect(t.add([rec('a', 1, 101, 102, 10, 10), rec('a', 2, 102, 103, 10, 10)])).toBe(0);
+    expect(rowBytes(t.get('a')!)).toBe(150);
+    expect(t.add([rec('a', 3, 103, 105, 5, 5, 'final')])).toBe(1);
+    const row = t.get('a')!;
+    expect([rowBytes(row), row.ltime, row.final, row.records]).toEqual([160, 105, true, 4]);
+    // A reconnect's back-fill replaces the folded totals; an older merged row changes nothing.
+    expect(t.addMerged([rec('a', 3, 100, 105, 65, 95, 'final')])).toBe(1);
+    expect(rowBytes(t.get('a')!)).toBe(160);
+    expect(t.addMerged([rec('a', 2, 100, 103, 60, 90)])).toBe(0);
+    expect(rowBytes(t.get('a')!)).toBe(160);
+  });
+
   it('sorts by rate, bytes or packets, largest first, ties by uid', () => {
     const t = new FlowTable();
     t.add([rec('slow-big', 0, 0, 100, 5000, 5000), rec('fast-small', 0, 0, 1, 300, 300), rec('instant', 0, 5, 5, 900, 0)]);

@@ -1,6 +1,8 @@
-// The live view's model: flow records (status and final, counters as deltas)
-// folded into one row per flow uid, de-duplicated by uid + seq so a record
-// seen both in the back-fill and on the live stream counts once. Pure, no DOM.
+// The live view's model: one row per flow uid. The back-fill brings merged
+// flows (GET /flows: a flow's records summed, the latest record's other
+// fields, its seq); the live stream then brings records (status and final,
+// counters as deltas) that are folded in, de-duplicated by uid + seq so a
+// record the merged row already holds counts once. Pure, no DOM.
 
 /** A flow record as the API sends it: Argus field names, counters as deltas. */
 export type FlowRecordJson = Record<string, unknown> & { uid: string; seq: number };
@@ -43,6 +45,8 @@ const KEY: Record<SortKey, (r: FlowRow) => number> = {
 export class FlowTable {
   private readonly rows = new Map<string, FlowRow>();
   private readonly seen = new Map<string, Set<number>>();
+  /** Per flow, the seq of the merged row it was set from: records up to it are in its totals already. */
+  private readonly coveredTo = new Map<string, number>();
   private clock = 0;
 
   /** @param maxRows rows kept; the least recently updated go first. */
@@ -55,6 +59,7 @@ export class FlowTable {
   clear(): void {
     this.rows.clear();
     this.seen.clear();
+    this.coveredTo.clear();
   }
 
   get(uid: string): FlowRow | undefined {
@@ -71,7 +76,7 @@ export class FlowTable {
       const seq = num(rec.seq);
       let seqs = this.seen.get(rec.uid);
       if (!seqs) this.seen.set(rec.uid, (seqs = new Set()));
-      if (seqs.has(seq)) continue;
+      if (seqs.has(seq) || seq <= (this.coveredTo.get(rec.uid) ?? -1)) continue;
       seqs.add(seq);
       added++;
       const stime = num(rec.stime);
@@ -110,6 +115,43 @@ export class FlowTable {
     return added;
   }
 
+  /**
+   * Sets rows from merged flows (GET /flows: counters are the flow's totals up
+   * to its latest record, whose seq the row carries). A merged row replaces
+   * what was folded for its flow unless the table has seen a later record;
+   * returns how many rows were set.
+   */
+  addMerged(flows: readonly unknown[]): number {
+    let set = 0;
+    for (const raw of flows) {
+      if (!raw || typeof raw !== 'object') continue;
+      const rec = raw as FlowRecordJson;
+      if (typeof rec.uid !== 'string') continue;
+      const seq = num(rec.seq);
+      const seqs = this.seen.get(rec.uid);
+      if (seqs && [...seqs].some((s) => s > seq)) continue;
+      if ((this.coveredTo.get(rec.uid) ?? -1) > seq) continue;
+      this.seen.set(rec.uid, new Set());
+      this.coveredTo.set(rec.uid, seq);
+      this.rows.set(rec.uid, {
+        uid: rec.uid,
+        last: rec,
+        stime: num(rec.stime),
+        ltime: num(rec.ltime),
+        spkts: num(rec.spkts),
+        dpkts: num(rec.dpkts),
+        sbytes: num(rec.sbytes),
+        dbytes: num(rec.dbytes),
+        records: seq + 1,
+        final: rec.rtype === 'final',
+        touched: ++this.clock,
+      });
+      set++;
+    }
+    this.evict();
+    return set;
+  }
+
   /** Rows sorted by a key, largest first (ascending when asked), ties broken by uid for a stable order. */
   sorted(key: SortKey, ascending = false, limit = Infinity): FlowRow[] {
     const k = KEY[key];
@@ -125,6 +167,7 @@ export class FlowTable {
     for (const v of victims) {
       this.rows.delete(v.uid);
       this.seen.delete(v.uid);
+      this.coveredTo.delete(v.uid);
     }
   }
 }

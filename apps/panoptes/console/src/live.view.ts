@@ -4,7 +4,7 @@
 // a detail panel with every field of the selected flow.
 
 import { ApiError } from './api.client';
-import { liveRecordsOf, recordsOf } from './api.shapes';
+import { droppedOf, liveRecordsOf, recordsOf } from './api.shapes';
 import { h, mount } from './dom';
 import { showFilterError } from './filter.error';
 import { flowDetail } from './flow.detail';
@@ -48,6 +48,8 @@ export class LiveView implements View {
   private dirty = false;
   private pending = 0;
   private received = 0;
+  /** Records the server left out because this page fell behind (SSE `dropped` events). */
+  private dropped = 0;
   private streamState = 'idle';
   private retry?: number;
   /** Arrival times (ms) and sizes of recent live batches, for records/s. */
@@ -137,6 +139,7 @@ export class LiveView implements View {
     if (fresh) {
       this.table.clear();
       this.received = 0;
+      this.dropped = 0;
       this.pending = 0;
       this.arrivals = [];
       this.streamState = 'loading';
@@ -144,7 +147,7 @@ export class LiveView implements View {
     }
     try {
       const page = await this.ctx.api.get<unknown>('/flows', { filter, sort: '-ltime', limit: BACKFILL }, abort.signal);
-      this.table.add(recordsOf(page));
+      this.table.addMerged(recordsOf(page));
       this.showError();
       this.streamState = 'live';
       this.render();
@@ -152,11 +155,11 @@ export class LiveView implements View {
         '/flows/live',
         { filter },
         (ev) => {
-          if (ev.event === 'error') {
-            this.showError(ev.data);
+          if (ev.event === 'dropped') {
+            this.dropped += droppedOf(ev.data);
             return;
           }
-          if (ev.event !== 'message' && ev.event !== 'flows' && ev.event !== 'flow') return;
+          if (ev.event !== 'flow') return;
           const recs = liveRecordsOf(ev.data);
           this.received += recs.length;
           this.arrivals.push([performance.now(), recs.length]);
@@ -217,6 +220,7 @@ export class LiveView implements View {
     const perSec = this.arrivals.reduce((a, [, n]) => a + n, 0) / RATE_WINDOW_S;
     const parts = [`${this.streamState}`, `${fmtInt(this.table.size)} flows`, `${fmtSi(this.received)} live records`];
     if (this.streamState === 'live') parts.push(`${fmtSi(perSec)} records/s`);
+    if (this.dropped) parts.push(`${fmtInt(this.dropped)} records missed (page too slow)`);
     if (this.paused) parts.unshift(`paused${this.pending ? ` (${fmtInt(this.pending)} new records held)` : ''}`);
     this.status.textContent = parts.join(' · ');
     this.el.dataset.state = this.streamState;

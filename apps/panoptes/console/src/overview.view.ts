@@ -2,7 +2,7 @@
 // talkers, ports, countries and ASNs, all from the aggregate API.
 
 import { ApiError } from './api.client';
-import { aggRowsOf, AggRow, recordsOf } from './api.shapes';
+import { aggRowsOf, AggRow, recordsOf, seriesOf, SeriesPoint } from './api.shapes';
 import { densify, Point, timeSeriesSvg } from './series.chart';
 import { h, mount } from './dom';
 import { showFilterError } from './filter.error';
@@ -45,11 +45,7 @@ const PANELS: Panel[] = [
   { id: 'asns', title: 'ASNs', by: 'das,dasorg', label: 'destination AS', key: (r) => (r.das ? `AS${r.das}${r.dasorg ? ` ${r.dasorg}` : ''}` : '(unknown)') },
 ];
 
-const num = (r: AggRow, ...names: string[]): number => {
-  for (const n of names) if (r[n] !== undefined && r[n] !== null) return Number(r[n]);
-  return 0;
-};
-const binStart = (r: AggRow): number => num(r, 't', 'bin', 'time', 'ts', 'stime');
+const num = (r: AggRow, name: string): number => (r[name] === undefined || r[name] === null ? 0 : Number(r[name]));
 
 export class OverviewView implements View {
   readonly el: HTMLElement;
@@ -141,7 +137,7 @@ export class OverviewView implements View {
       ]);
       this.showError();
       this.caption.textContent = `${fmtTime(from, false)} – ${fmtTime(to, false)} UTC · ${bin} s bins`;
-      this.renderCharts(aggRowsOf(series), bin, [from, to]);
+      this.renderCharts(seriesOf(series), bin, [from, to]);
       this.renderPanels(tops.map(aggRowsOf));
       this.el.dataset.state = 'ready';
     } catch (err) {
@@ -156,11 +152,10 @@ export class OverviewView implements View {
     showFilterError(this.error, this.input, this.input.value.trim(), msg);
   }
 
-  private renderCharts(rows: AggRow[], bin: number, range: [number, number] | undefined): void {
-    const sorted = [...rows].sort((a, b) => binStart(a) - binStart(b));
+  private renderCharts(points: SeriesPoint[], bin: number, range: [number, number] | undefined): void {
     const dense = (pts: Point[]): Point[] => (range ? densify(pts, range[0], range[1], bin) : pts);
-    const bytes = dense(sorted.map((r) => ({ t: binStart(r), v: num(r, 'bytes') / bin })));
-    const flows = dense(sorted.map((r) => ({ t: binStart(r), v: num(r, 'count', 'flows', 'records') / bin })));
+    const bytes = dense(points.map((p) => ({ t: p.t, v: (p.bytes ?? 0) / bin })));
+    const flows = dense(points.map((p) => ({ t: p.t, v: (p.count ?? 0) / bin })));
     // Charts are drawn in "14 px units" and stretched to their box, so their text grows with the page's.
     const scale = parseFloat(getComputedStyle(document.documentElement).fontSize) / 14 || 1;
     const box = this.charts.clientWidth || this.el.clientWidth || 1200;
@@ -169,7 +164,7 @@ export class OverviewView implements View {
     const opts = { width, height, bin, from: range?.[0], to: range?.[1] };
     this.charts.innerHTML = [
       `<figure class="card" id="chart-bytes"><figcaption>Bytes/s <span class="sub">(as bit/s)</span></figcaption>${timeSeriesSvg(bytes, { ...opts, series: 'bytes', label: 'bytes per second', format: (v) => fmtSi(v * 8, 'bit/s') })}</figure>`,
-      `<figure class="card" id="chart-flows"><figcaption>Flows/s <span class="sub">(records per second)</span></figcaption>${timeSeriesSvg(flows, { ...opts, series: 'flows', label: 'flows per second', format: (v) => fmtSi(v) })}</figure>`,
+      `<figure class="card" id="chart-flows"><figcaption>Flows/s <span class="sub">(flows started per second)</span></figcaption>${timeSeriesSvg(flows, { ...opts, series: 'flows', label: 'flows per second', format: (v) => fmtSi(v) })}</figure>`,
     ].join('');
   }
 
@@ -189,8 +184,8 @@ export class OverviewView implements View {
                 h('td', { class: 'rank' }, rank + 1),
                 h('td', { class: 'key' }, key),
                 h('td', { class: 'num bytes', title: fmtBytes(bytes) }, fmtInt(bytes)),
-                h('td', { class: 'num' }, fmtInt(num(r, 'pkts', 'packets'))),
-                h('td', { class: 'num' }, fmtInt(num(r, 'count', 'flows', 'records'))),
+                h('td', { class: 'num' }, fmtInt(num(r, 'pkts'))),
+                h('td', { class: 'num' }, fmtInt(num(r, 'count'))),
                 h('td', { class: 'bar', 'aria-hidden': 'true' }, h('span', { style: `width:${((bytes / max) * 100).toFixed(1)}%` })),
               );
             })
@@ -202,7 +197,7 @@ export class OverviewView implements View {
           h(
             'table',
             {},
-            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '#'), h('th', { scope: 'col' }, p.label), h('th', { scope: 'col', class: 'num' }, 'bytes'), h('th', { scope: 'col', class: 'num' }, 'pkts'), h('th', { scope: 'col', class: 'num' }, 'records'), h('th', { scope: 'col' }, ''))),
+            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '#'), h('th', { scope: 'col' }, p.label), h('th', { scope: 'col', class: 'num' }, 'bytes'), h('th', { scope: 'col', class: 'num' }, 'pkts'), h('th', { scope: 'col', class: 'num' }, 'flows'), h('th', { scope: 'col' }, ''))),
             h('tbody', {}, ...body),
           ),
         );

@@ -77,7 +77,7 @@ export class PipelineView implements View {
   private async poll(): Promise<void> {
     try {
       const [pipeline, plugins] = await Promise.all([this.ctx.api.get<unknown>('/pipeline'), this.ctx.api.get<unknown>('/plugins')]);
-      const list = pluginsOf(plugins).length ? pluginsOf(plugins) : pluginsOf(pipeline);
+      const list = pluginsOf(plugins);
       this.sample(list);
       this.render(list, queuesOf(pipeline));
       this.el.dataset.state = 'ready';
