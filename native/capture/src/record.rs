@@ -141,27 +141,50 @@ fn write_time(o: &mut Vec<u8>, us: i64) {
     }
     write_uint(o, s.unsigned_abs());
     o.push(b'.');
-    let mut b = [b'0'; 6];
-    let mut f = f as u32;
-    for i in (0..6).rev() {
-        b[i] = b'0' + (f % 10) as u8;
-        f /= 10;
-    }
-    o.extend_from_slice(&b);
+    o.extend_from_slice(&six_digits(f as u32));
 }
 
+/// "00" to "99": numbers are written two digits at a time.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 fn write_uint(o: &mut Vec<u8>, mut v: u64) {
+    if v < 10 {
+        o.push(b'0' + v as u8);
+        return;
+    }
     let mut b = [0u8; 20];
     let mut i = 20;
-    loop {
+    while v >= 100 {
+        let d = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        b[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
+    }
+    if v >= 10 {
+        let d = v as usize * 2;
+        i -= 2;
+        b[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
+    } else {
         i -= 1;
-        b[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+        b[i] = b'0' + v as u8;
     }
     o.extend_from_slice(&b[i..]);
+}
+
+/// Six fraction digits of `f` (< 1_000_000), zero-padded.
+#[inline]
+fn six_digits(mut f: u32) -> [u8; 6] {
+    let mut b = [0u8; 6];
+    for i in (0..3).rev() {
+        let d = (f % 100) as usize * 2;
+        f /= 100;
+        b[i * 2..i * 2 + 2].copy_from_slice(&PAIRS[d..d + 2]);
+    }
+    b
 }
 
 fn write_float(o: &mut Vec<u8>, v: f64) {
@@ -179,13 +202,9 @@ fn write_float(o: &mut Vec<u8>, v: f64) {
     }
     let n = n.unsigned_abs();
     write_uint(o, n / 1_000_000);
-    let mut f = n % 1_000_000;
+    let f = n % 1_000_000;
     if f != 0 {
-        let mut b = [b'0'; 6];
-        for i in (0..6).rev() {
-            b[i] = b'0' + (f % 10) as u8;
-            f /= 10;
-        }
+        let b = six_digits(f as u32);
         let len = 6 - b.iter().rev().take_while(|&&c| c == b'0').count();
         o.push(b'.');
         o.extend_from_slice(&b[..len]);
