@@ -45,7 +45,8 @@ export function toBody(err: unknown): ApiErrorBody {
       errors,
     };
   }
-  if (err instanceof FilterError) return { statusCode: 400, error: 'Bad Request', message: `filter: ${err.message}` };
+  // FilterError says "filter: <reason> at column N" itself.
+  if (err instanceof FilterError) return { statusCode: 400, error: 'Bad Request', message: err.message };
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const r = err.getResponse() as string | { message?: string | string[]; errors?: string[]; error?: string };
