@@ -248,6 +248,44 @@ describeIf('web console in Chromium against a host fed by a capture', () => {
     await page.waitForSelector('#plugins-table tr[data-plugin=store] .badge.state-running');
   });
 
+  it('live: flows of a second capture arrive over the live stream and fold into the list', async () => {
+    // A second capture, fed to the finished sensor while the page is live: its records reach the
+    // page only through GET /flows/live. A host with flows in both captures, few in all.
+    const second = genPcap({ flows: 300, seed: 10 }).truth();
+    const flowsOf = (t: TruthFlow[], a: string) => t.filter((f) => f.saddr === a || f.daddr === a);
+    const [addr] = [...new Set(second.flatMap((f) => [f.saddr, f.daddr]))]
+      .filter((a) => !a.includes(':') && flowsOf(truth, a).length >= 1 && flowsOf([...truth, ...second], a).length <= 20)
+      .sort((a, b) => flowsOf(second, b).length - flowsOf(second, a).length || (a < b ? -1 : 1));
+    const want = flowsOf([...truth, ...second], addr)
+      .map((f) => f.sbytes + f.dbytes)
+      .sort((a, b) => b - a);
+    const rowBytes = () => page.$$eval('#live-table tbody tr[data-uid] [data-col=bytes]', (tds) => tds.map((td) => td.textContent!));
+
+    await page.click('nav a[data-page=live]');
+    await page.fill('#live-filter', `host ${addr}`);
+    await page.press('#live-filter', 'Enter');
+    await page.waitForSelector('.live[data-state=live] #live-table tbody tr[data-uid]');
+    expect((await rowBytes()).map(bytesOf)).toEqual(flowsOf(truth, addr).map((f) => f.sbytes + f.dbytes).sort((a, b) => b - a));
+
+    const put = await fetch(`${base}/api/v1/plugins/sensor/config`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ file: genPcap({ flows: 300, seed: 10 }).pcap }),
+    });
+    expect(put.status).toBe(200);
+    const start = await fetch(`${base}/api/v1/plugins/sensor/start`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN_KEY}` } });
+    expect(start.status).toBe(200);
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('#live-table tbody tr[data-uid]').length === n,
+      want.length,
+    );
+    await until('the second capture folded in', async () => JSON.stringify((await rowBytes()).map(bytesOf)) === JSON.stringify(want));
+    expect((await rowBytes()).map(bytesOf)).toEqual(want);
+    // The status line counts what came over the stream: every record of the new flows, none of the old.
+    expect(Number(/([\d\s\u2009,.]+) live records/.exec((await page.textContent('.live .status'))!)?.[1].replace(/[\s\u2009,]/g, ''))).toBeGreaterThanOrEqual(flowsOf(second, addr).length);
+    await shot('live-stream-laptop-light');
+  });
+
   it('renders every page on a 4K screen and in the dark theme', async () => {
     for (const [label, viewport, scheme] of [
       ['laptop-dark', { width: 1366, height: 768 }, 'dark'],

@@ -34,6 +34,8 @@ interface Panel {
   /** Label of the group key column(s). */
   label: string;
   key: (r: AggRow) => string;
+  /** The field enrichment adds: when no group has it, the panel says enrichment is off instead of one "(unknown)" row. */
+  enriched?: string;
 }
 
 const str = (v: unknown): string => (v === null || v === undefined || v === '' ? '' : String(v));
@@ -41,8 +43,8 @@ const str = (v: unknown): string => (v === null || v === undefined || v === '' ?
 const PANELS: Panel[] = [
   { id: 'talkers', title: 'Top talkers', by: 'saddr', label: 'source address', key: (r) => str(r.saddr) },
   { id: 'ports', title: 'Top ports', by: 'proto,dport', label: 'proto / port', key: (r) => `${str(r.proto)}${r.dport === null || r.dport === undefined ? '' : `/${r.dport}`}` },
-  { id: 'countries', title: 'Countries', by: 'dco', label: 'destination country', key: (r) => str(r.dco) || '(unknown)' },
-  { id: 'asns', title: 'ASNs', by: 'das,dasorg', label: 'destination AS', key: (r) => (r.das ? `AS${r.das}${r.dasorg ? ` ${r.dasorg}` : ''}` : '(unknown)') },
+  { id: 'countries', title: 'Countries', by: 'dco', label: 'destination country', key: (r) => str(r.dco) || '(unknown)', enriched: 'dco' },
+  { id: 'asns', title: 'ASNs', by: 'das,dasorg', label: 'destination AS', key: (r) => (r.das ? `AS${r.das}${r.dasorg ? ` ${r.dasorg}` : ''}` : '(unknown)'), enriched: 'das' },
 ];
 
 const num = (r: AggRow, name: string): number => (r[name] === undefined || r[name] === null ? 0 : Number(r[name]));
@@ -172,7 +174,8 @@ export class OverviewView implements View {
     mount(
       this.panels,
       ...PANELS.map((p, i) => {
-        const rows = results[i] ?? [];
+        const all = results[i] ?? [];
+        const rows = p.enriched && !all.some((r) => str(r[p.enriched!])) ? [] : all;
         const max = Math.max(1, ...rows.map((r) => num(r, 'bytes')));
         const body = rows.length
           ? rows.map((r, rank) => {
@@ -189,7 +192,7 @@ export class OverviewView implements View {
                 h('td', { class: 'bar', 'aria-hidden': 'true' }, h('span', { style: `width:${((bytes / max) * 100).toFixed(1)}%` })),
               );
             })
-          : [h('tr', { class: 'empty' }, h('td', { colspan: 6 }, p.id === 'countries' || p.id === 'asns' ? 'no enrichment data (enable enrich-geoip)' : 'no data'))];
+          : [h('tr', { class: 'empty' }, h('td', { colspan: 6 }, p.enriched && all.length ? 'no enrichment data (enable enrich-geoip)' : 'no data'))];
         return h(
           'figure',
           { class: 'card top', id: `top-${p.id}` },

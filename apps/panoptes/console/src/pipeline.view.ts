@@ -110,6 +110,17 @@ export class PipelineView implements View {
     return mine.length ? mine.reduce((a, q) => a + q.depth, 0) : undefined;
   }
 
+  /**
+   * Records in and out per second: in is what the host measures delivering to
+   * the plugin's consumer group (known from the first poll on), out is the
+   * plugin's own counter between two polls.
+   */
+  private rateOf(p: PluginView, queues: TopicQueue[]): { inn?: number; out?: number } {
+    const sampled = this.rates.get(p.id) ?? {};
+    const mine = queues.filter((q) => q.group === p.id && q.ratePerSec !== undefined && Object.values(p.inputs).includes(q.topic));
+    return { inn: mine.length ? mine.reduce((a, q) => a + q.ratePerSec!, 0) : sampled.inn, out: sampled.out };
+  }
+
   private rateText(v: number | undefined): string {
     return v === undefined || Number.isNaN(v) ? '–' : fmtSi(v);
   }
@@ -135,7 +146,7 @@ export class PipelineView implements View {
     for (const n of g.nodes) {
       if (n.type === 'plugin') {
         const p = byId.get(n.name)!;
-        const r = this.rates.get(p.id) ?? {};
+        const r = this.rateOf(p, queues);
         const line2 = p.kind === 'source' ? `out ${this.rateText(r.out)}/s` : p.kind === 'sink' ? `in ${this.rateText(r.inn)}/s` : `${this.rateText(r.inn)}/s → ${this.rateText(r.out)}/s`;
         const errs = errorsOf(p);
         svg.push(
@@ -148,7 +159,8 @@ export class PipelineView implements View {
         const qs = queues.filter((q) => q.topic === n.name);
         const depth = qs.reduce((a, q) => a + q.depth, 0);
         const cap = qs.reduce((a, q) => a + (q.capacity ?? 0), 0);
-        const label = qs.length ? `queue ${fmtInt(depth)}${cap ? ` / ${fmtSi(cap)}` : ''}` : 'topic';
+        const rate = Math.max(0, ...qs.map((q) => q.ratePerSec ?? 0));
+        const label = qs.length ? `queue ${fmtInt(depth)}${cap ? ` / ${fmtSi(cap)}` : ''} · ${fmtSi(rate)}/s` : 'no consumer';
         svg.push(
           `<g class="node topic${cap && depth / cap > 0.8 ? ' hot' : ''}" data-topic="${esc(n.name)}" transform="translate(${n.x},${n.y + 8})"><title>${esc(qs.map((q) => `${q.group}: ${q.depth}`).join('\n') || n.name)}</title>` +
             `<rect width="${NODE_W}" height="${NODE_H - 16}" rx="${(NODE_H - 16) / 2}"/><text class="name" x="${NODE_W / 2}" y="18" text-anchor="middle">${esc(n.name)}</text>` +
@@ -162,7 +174,7 @@ export class PipelineView implements View {
     mount(
       this.tbody,
       ...list.map((p) => {
-        const r = this.rates.get(p.id) ?? {};
+        const r = this.rateOf(p, queues);
         const running = p.state === 'running';
         const q = this.queueOf(p, queues);
         return h(

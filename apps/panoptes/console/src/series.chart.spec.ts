@@ -43,6 +43,14 @@ describe('series.chart', () => {
     expect(svg).not.toContain('no data');
   });
 
+  it('ends a time label at the right edge instead of running past it', () => {
+    // 12 s over 3840-ish px: a tick at the very end of the range.
+    const svg = timeSeriesSvg([{ t: 0, v: 1 }], { width: 800, height: 200, format: String, series: 's', label: 'x', bin: 1, from: 0, to: 12, fontSize: 10 });
+    const ticks = [...svg.matchAll(/<text class="tick" x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)">(\d\d:\d\d:\d\d)<\/text>/g)].map((m) => [Number(m[1]), m[2], m[3]]);
+    expect(ticks[ticks.length - 1]).toEqual([799, 'end', '00:00:12']);
+    expect(ticks.slice(0, -1).every(([, anchor]) => anchor === 'middle')).toBe(true);
+  });
+
   it('says so when there is nothing to draw, and escapes labels', () => {
     const svg = timeSeriesSvg([], { width: 400, height: 200, format: String, series: 's', label: '<b>', bin: 60 });
     expect(svg).toContain('no data in this range');

@@ -106,7 +106,10 @@ export function timeSeriesSvg(points: readonly Point[], o: ChartOptions): string
   }
   for (const t of timeTicks(from, to, Math.max(2, Math.floor(pw / (fs * 10))))) {
     parts.push(`<line class="grid" x1="${f(x(t))}" x2="${f(x(t))}" y1="${padT}" y2="${padT + ph}"/>`);
-    parts.push(`<text class="tick" x="${f(x(t))}" y="${hgt - 6}" text-anchor="middle">${esc(timeLabel(t, span))}</text>`);
+    // A label at the right edge ends there instead of running past the chart.
+    const label = timeLabel(t, span);
+    const end = x(t) + (label.length * fs * 0.62) / 2 > w;
+    parts.push(`<text class="tick" x="${f(end ? w - 1 : x(t))}" y="${hgt - 6}" text-anchor="${end ? 'end' : 'middle'}">${esc(label)}</text>`);
   }
   parts.push(`<rect class="frame" x="${padL}" y="${padT}" width="${pw}" height="${ph}"/>`);
   if (points.length === 0) {
