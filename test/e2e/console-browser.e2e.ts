@@ -29,7 +29,9 @@ const TOP = 10;
 function topTalkers(truth: TruthFlow[]): { addr: string; bytes: number }[] {
   const by = new Map<string, number>();
   for (const f of truth) by.set(f.saddr, (by.get(f.saddr) ?? 0) + f.sbytes + f.dbytes);
-  return [...by.entries()].map(([addr, bytes]) => ({ addr, bytes })).sort((a, b) => b.bytes - a.bytes || (a.addr < b.addr ? -1 : 1));
+  return [...by.entries()]
+    .map(([addr, bytes]) => ({ addr, bytes }))
+    .sort((a, b) => b.bytes - a.bytes || (a.addr < b.addr ? -1 : 1));
 }
 
 const bytesOf = (cell: string): number => Number(cell.replace(/[\s\u2009,]/g, ''));
@@ -63,7 +65,9 @@ function hasPython(): boolean {
 const missing = [
   existsSync(CHROMIUM) ? '' : `${CHROMIUM} (apt-get install -y chromium)`,
   hasPython() ? '' : `python3 (runs ${genPcapScript()})`,
-  ...['sensor-pcap', 'sink-store'].map((id) => (PLUGINS.has(id) ? '' : `the ${id} plugin (apps/panoptes/src/plugins.ts)`)),
+  ...['sensor-pcap', 'sink-store'].map((id) =>
+    PLUGINS.has(id) ? '' : `the ${id} plugin (apps/panoptes/src/plugins.ts)`,
+  ),
 ].filter(Boolean);
 if (missing.length) console.log(`console e2e skipped, missing: ${missing.join('; ')}`);
 const describeIf = missing.length ? describe.skip : describe;
@@ -119,7 +123,16 @@ describeIf('web console in Chromium against a host fed by a capture', () => {
     browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'panoptes-chromium-')), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1366, height: 768 },
       colorScheme: 'light',
     });
@@ -151,12 +164,14 @@ describeIf('web console in Chromium against a host fed by a capture', () => {
     expect(await page.getAttribute('header.top nav a[aria-current]', 'data-page')).toBe('live');
   });
 
-  it('overview: the top-talker table shows the capture\'s top sources and their byte counts', async () => {
+  it("overview: the top-talker table shows the capture's top sources and their byte counts", async () => {
     const expected = topTalkers(truth);
     await page.click('nav a[data-page=overview]');
     await page.selectOption('#overview-range', 'all');
     await page.waitForSelector('.overview[data-state=ready] #top-talkers tbody tr[data-key]');
-    const rows = await page.$$eval('#top-talkers tbody tr[data-key]', (trs) => trs.map((tr) => [tr.children[1].textContent ?? '', tr.children[2].textContent ?? '']));
+    const rows = await page.$$eval('#top-talkers tbody tr[data-key]', (trs) =>
+      trs.map((tr) => [tr.children[1].textContent ?? '', tr.children[2].textContent ?? '']),
+    );
     expect(rows).toHaveLength(Math.min(TOP, expected.length));
     expect(rows.map(([addr, bytes]) => ({ addr, bytes: bytesOf(bytes) }))).toEqual(expected.slice(0, TOP));
     // The bytes/s chart covers the capture: one bin per second of its span, with traffic in it.
@@ -170,7 +185,9 @@ describeIf('web console in Chromium against a host fed by a capture', () => {
     // A host with a handful of flows, picked from the truth: every row must involve it.
     const counts = new Map<string, number>();
     for (const f of truth) for (const a of [f.saddr, f.daddr]) counts.set(a, (counts.get(a) ?? 0) + 1);
-    const [addr, n] = [...counts.entries()].filter(([a, c]) => c >= 3 && c <= 20 && !a.includes(':')).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
+    const [addr, n] = [...counts.entries()]
+      .filter(([a, c]) => c >= 3 && c <= 20 && !a.includes(':'))
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
 
     await page.click('nav a[data-page=live]');
     await page.waitForSelector('#live-table tbody tr[data-uid]');
@@ -180,25 +197,31 @@ describeIf('web console in Chromium against a host fed by a capture', () => {
 
     await page.fill('#live-filter', `host ${addr}`);
     await page.press('#live-filter', 'Enter');
-    await page.waitForFunction(
-      (a) => {
-        const rows = [...document.querySelectorAll('#live-table tbody tr[data-uid]')];
-        return rows.length > 0 && rows.every((r) => r.textContent!.includes(a));
-      },
-      addr,
-    );
+    await page.waitForFunction((a) => {
+      const rows = [...document.querySelectorAll('#live-table tbody tr[data-uid]')];
+      return rows.length > 0 && rows.every((r) => r.textContent!.includes(a));
+    }, addr);
     const rows = await page.$$eval('#live-table tbody tr[data-uid]', (trs) =>
-      trs.map((tr) => ({ src: tr.querySelector('[data-col=src]')!.textContent!, dst: tr.querySelector('[data-col=dst]')!.textContent!, bytes: tr.querySelector('[data-col=bytes]')!.textContent! })),
+      trs.map((tr) => ({
+        src: tr.querySelector('[data-col=src]')!.textContent!,
+        dst: tr.querySelector('[data-col=dst]')!.textContent!,
+        bytes: tr.querySelector('[data-col=bytes]')!.textContent!,
+      })),
     );
     expect(rows).toHaveLength(n);
-    for (const r of rows) expect(r.src.startsWith(`${addr}:`) || r.src === addr || r.dst.startsWith(`${addr}:`) || r.dst === addr).toBe(true);
+    for (const r of rows)
+      expect(r.src.startsWith(`${addr}:`) || r.src === addr || r.dst.startsWith(`${addr}:`) || r.dst === addr).toBe(
+        true,
+      );
     const want = truth
       .filter((f) => f.saddr === addr || f.daddr === addr)
       .map((f) => f.sbytes + f.dbytes)
       .sort((a, b) => b - a);
     await page.click('#live-table th button[data-sort=bytes]');
     await page.waitForSelector('#live-table th[aria-sort=descending] button[data-sort=bytes]');
-    const sorted = await page.$$eval('#live-table tbody tr[data-uid] [data-col=bytes]', (tds) => tds.map((td) => td.textContent!));
+    const sorted = await page.$$eval('#live-table tbody tr[data-uid] [data-col=bytes]', (tds) =>
+      tds.map((td) => td.textContent!),
+    );
     expect(sorted.map(bytesOf)).toEqual(want);
 
     // The detail panel shows every field of the flow, the key fields as the row has them.
@@ -207,13 +230,17 @@ describeIf('web console in Chromium against a host fed by a capture', () => {
     await page.click(last);
     await page.waitForSelector('aside.detail');
     expect(await page.textContent('aside.detail dd[data-field=saddr]')).toBe(lastSrc.replace(/:\d+$/, ''));
-    for (const field of ['sco', 'dco', 'sas', 'das', 'sname', 'dname', 'tcprtt']) expect(await page.$(`aside.detail dd[data-field=${field}]`)).not.toBeNull();
+    for (const field of ['sco', 'dco', 'sas', 'das', 'sname', 'dname', 'tcprtt'])
+      expect(await page.$(`aside.detail dd[data-field=${field}]`)).not.toBeNull();
     await shot('live-laptop-light');
   });
 
-  it('live: a bad filter shows the server\'s error inline', async () => {
+  it("live: a bad filter shows the server's error inline", async () => {
     const bad = 'tcp and dst port';
-    const { status, body } = await api<{ message: string | string[] }>(base, `/flows?filter=${encodeURIComponent(bad)}&limit=1`);
+    const { status, body } = await api<{ message: string | string[] }>(
+      base,
+      `/flows?filter=${encodeURIComponent(bad)}&limit=1`,
+    );
     expect(status).toBe(400);
     const message = Array.isArray(body.message) ? body.message.join('\n') : body.message;
     await page.fill('#live-filter', bad);
@@ -222,7 +249,8 @@ describeIf('web console in Chromium against a host fed by a capture', () => {
     expect(await page.textContent('#live-filter-error .msg')).toBe(message);
     // When the message names a column, the expression is shown again with a caret under it.
     const column = /column (\d+)/.exec(message)?.[1];
-    if (column) expect(await page.textContent('#live-filter-error pre.caret')).toBe(`${bad}\n${' '.repeat(Number(column) - 1)}^`);
+    if (column)
+      expect(await page.textContent('#live-filter-error pre.caret')).toBe(`${bad}\n${' '.repeat(Number(column) - 1)}^`);
     expect(await page.getAttribute('#live-filter', 'aria-invalid')).toBe('true');
     await shot('live-filter-error-laptop-light');
     // Fixing the filter clears the error.
@@ -234,16 +262,27 @@ describeIf('web console in Chromium against a host fed by a capture', () => {
   it('pipeline: shows the plugin graph and lets an admin stop and start a plugin', async () => {
     await page.click('nav a[data-page=pipeline]');
     await page.waitForSelector('.pipeline[data-state=ready] #plugins-table tr[data-plugin=store]');
-    expect(await page.$$eval('#pipeline-graph g.plugin', (gs) => gs.map((g) => g.getAttribute('data-plugin')).sort())).toEqual(['sensor', 'store']);
+    expect(
+      await page.$$eval('#pipeline-graph g.plugin', (gs) => gs.map((g) => g.getAttribute('data-plugin')).sort()),
+    ).toEqual(['sensor', 'store']);
     // The config's flows.raw, and every other output the sensor has by default (its DNS answers).
-    const topics = new Set([...Object.values({ ...PLUGINS.get('sensor-pcap')!.outputs, flows: 'flows.raw' }), 'flows.raw']);
-    expect(await page.$$eval('#pipeline-graph g.topic', (gs) => gs.map((g) => g.getAttribute('data-topic')).sort())).toEqual([...topics].sort());
+    const topics = new Set([
+      ...Object.values({ ...PLUGINS.get('sensor-pcap')!.outputs, flows: 'flows.raw' }),
+      'flows.raw',
+    ]);
+    expect(
+      await page.$$eval('#pipeline-graph g.topic', (gs) => gs.map((g) => g.getAttribute('data-topic')).sort()),
+    ).toEqual([...topics].sort());
     expect(await page.textContent('#plugins-table tr[data-plugin=sensor] .badge')).toBe('finished');
     await shot('pipeline-laptop-light');
 
     await page.click('#plugins-table tr[data-plugin=store] button');
     await page.waitForSelector('#plugins-table tr[data-plugin=store] .badge.state-stopped');
-    expect((await api<{ plugins: { id: string; state: string }[] }>(base, '/plugins')).body.plugins.find((p) => p.id === 'store')?.state).toBe('stopped');
+    expect(
+      (await api<{ plugins: { id: string; state: string }[] }>(base, '/plugins')).body.plugins.find(
+        (p) => p.id === 'store',
+      )?.state,
+    ).toBe('stopped');
     await page.click('#plugins-table tr[data-plugin=store] button');
     await page.waitForSelector('#plugins-table tr[data-plugin=store] .badge.state-running');
   });
@@ -254,18 +293,25 @@ describeIf('web console in Chromium against a host fed by a capture', () => {
     const second = genPcap({ flows: 300, seed: 10 }).truth();
     const flowsOf = (t: TruthFlow[], a: string) => t.filter((f) => f.saddr === a || f.daddr === a);
     const [addr] = [...new Set(second.flatMap((f) => [f.saddr, f.daddr]))]
-      .filter((a) => !a.includes(':') && flowsOf(truth, a).length >= 1 && flowsOf([...truth, ...second], a).length <= 20)
+      .filter(
+        (a) => !a.includes(':') && flowsOf(truth, a).length >= 1 && flowsOf([...truth, ...second], a).length <= 20,
+      )
       .sort((a, b) => flowsOf(second, b).length - flowsOf(second, a).length || (a < b ? -1 : 1));
     const want = flowsOf([...truth, ...second], addr)
       .map((f) => f.sbytes + f.dbytes)
       .sort((a, b) => b - a);
-    const rowBytes = () => page.$$eval('#live-table tbody tr[data-uid] [data-col=bytes]', (tds) => tds.map((td) => td.textContent!));
+    const rowBytes = () =>
+      page.$$eval('#live-table tbody tr[data-uid] [data-col=bytes]', (tds) => tds.map((td) => td.textContent!));
 
     await page.click('nav a[data-page=live]');
     await page.fill('#live-filter', `host ${addr}`);
     await page.press('#live-filter', 'Enter');
     await page.waitForSelector('.live[data-state=live] #live-table tbody tr[data-uid]');
-    expect((await rowBytes()).map(bytesOf)).toEqual(flowsOf(truth, addr).map((f) => f.sbytes + f.dbytes).sort((a, b) => b - a));
+    expect((await rowBytes()).map(bytesOf)).toEqual(
+      flowsOf(truth, addr)
+        .map((f) => f.sbytes + f.dbytes)
+        .sort((a, b) => b - a),
+    );
 
     const put = await fetch(`${base}/api/v1/plugins/sensor/config`, {
       method: 'PUT',
@@ -273,16 +319,28 @@ describeIf('web console in Chromium against a host fed by a capture', () => {
       body: JSON.stringify({ file: genPcap({ flows: 300, seed: 10 }).pcap }),
     });
     expect(put.status).toBe(200);
-    const start = await fetch(`${base}/api/v1/plugins/sensor/start`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN_KEY}` } });
+    const start = await fetch(`${base}/api/v1/plugins/sensor/start`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN_KEY}` },
+    });
     expect(start.status).toBe(200);
     await page.waitForFunction(
       (n) => document.querySelectorAll('#live-table tbody tr[data-uid]').length === n,
       want.length,
     );
-    await until('the second capture folded in', async () => JSON.stringify((await rowBytes()).map(bytesOf)) === JSON.stringify(want));
+    await until(
+      'the second capture folded in',
+      async () => JSON.stringify((await rowBytes()).map(bytesOf)) === JSON.stringify(want),
+    );
     expect((await rowBytes()).map(bytesOf)).toEqual(want);
     // The status line counts what came over the stream: every record of the new flows, none of the old.
-    expect(Number(/([\d\s\u2009,.]+) live records/.exec((await page.textContent('.live .status'))!)?.[1].replace(/[\s\u2009,]/g, ''))).toBeGreaterThanOrEqual(flowsOf(second, addr).length);
+    expect(
+      Number(
+        /([\d\s\u2009,.]+) live records/
+          .exec((await page.textContent('.live .status'))!)?.[1]
+          .replace(/[\s\u2009,]/g, ''),
+      ),
+    ).toBeGreaterThanOrEqual(flowsOf(second, addr).length);
     await shot('live-stream-laptop-light');
   });
 
@@ -296,7 +354,12 @@ describeIf('web console in Chromium against a host fed by a capture', () => {
       await page.emulateMedia({ colorScheme: scheme });
       const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       // Dark backgrounds are dark, light ones light: the theme follows the system preference.
-      const lum = bg.match(/\d+/g)!.slice(0, 3).map(Number).reduce((a, b) => a + b, 0) / 3;
+      const lum =
+        bg
+          .match(/\d+/g)!
+          .slice(0, 3)
+          .map(Number)
+          .reduce((a, b) => a + b, 0) / 3;
       expect(scheme === 'dark' ? lum < 64 : lum > 192).toBe(true);
       for (const p of ['live', 'overview', 'pipeline']) {
         await page.click(`nav a[data-page=${p}]`);

@@ -70,15 +70,27 @@ describeIf('the host serves the web console', () => {
     expect(mod.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     // The field catalogue is built from libs/flow, not copied by hand.
     const fields = (await (await fetch(`${base}/console/fields.json`)).json()) as { name: string }[];
-    expect(fields.map((f) => f.name)).toEqual(expect.arrayContaining(['saddr', 'daddr', 'sbytes', 'dbytes', 'sco', 'das', 'dname']));
-    for (const bad of ['..%2Fpackage.json', '.tsbuildinfo', 'main.ts']) expect((await fetch(`${base}/console/${bad}`)).status).toBe(404);
+    expect(fields.map((f) => f.name)).toEqual(
+      expect.arrayContaining(['saddr', 'daddr', 'sbytes', 'dbytes', 'sco', 'das', 'dname']),
+    );
+    for (const bad of ['..%2Fpackage.json', '.tsbuildinfo', 'main.ts'])
+      expect((await fetch(`${base}/console/${bad}`)).status).toBe(404);
   });
 
   it('starts in Chromium without a script error, loading nothing from elsewhere, and asks for a key', async () => {
     const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'panoptes-chromium-')), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1366, height: 768 },
     });
     try {

@@ -15,7 +15,9 @@ const out = path.join(root, 'dist', 'console');
 const STATIC = ['index.html', 'console.css', 'favicon.svg'];
 
 fs.mkdirSync(out, { recursive: true });
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(here, 'tsconfig.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(here, 'tsconfig.json')], {
+  stdio: 'inherit',
+});
 for (const name of STATIC) fs.copyFileSync(path.join(here, 'src', name), path.join(out, name));
 
 const catalogue = path.join(root, 'dist', 'libs', 'flow', 'src', 'flow.catalogue.js');
@@ -24,6 +26,13 @@ if (!fs.existsSync(catalogue)) {
   process.exit(2);
 }
 const { FIELDS } = require(catalogue);
-const fields = FIELDS.map(({ name, type, unit, group, counter, description }) => ({ name, type, unit, group, counter: !!counter, description }));
+const fields = FIELDS.map(({ name, type, unit, group, counter, description }) => ({
+  name,
+  type,
+  unit,
+  group,
+  counter: !!counter,
+  description,
+}));
 fs.writeFileSync(path.join(out, 'fields.json'), JSON.stringify(fields));
 process.stdout.write(`build:console: wrote ${path.relative(root, out)} (${fields.length} fields)\n`);

@@ -3,13 +3,19 @@ import { aggRowsOf, droppedOf, liveRecordsOf, pluginsOf, queuesOf, recordsOf, se
 
 describe('console API client helpers', () => {
   it('builds query strings, leaving out empty values', () => {
-    expect(withQuery('/api/v1/flows', { filter: 'host 10.0.0.1 and port 443', limit: 5, from: undefined, to: '' })).toBe('/api/v1/flows?filter=host+10.0.0.1+and+port+443&limit=5');
+    expect(
+      withQuery('/api/v1/flows', { filter: 'host 10.0.0.1 and port 443', limit: 5, from: undefined, to: '' }),
+    ).toBe('/api/v1/flows?filter=host+10.0.0.1+and+port+443&limit=5');
     expect(withQuery('/api/v1/plugins')).toBe('/api/v1/plugins');
   });
 
   it('reads the message out of an error body in any of the shapes Nest produces', () => {
-    expect(errorText(400, '{"statusCode":400,"message":"filter: column 17: expected a value after \\"port\\""}')).toBe('filter: column 17: expected a value after "port"');
-    expect(errorText(400, '{"message":["from must be a number","limit must not be greater than 10000"]}')).toBe('from must be a number\nlimit must not be greater than 10000');
+    expect(errorText(400, '{"statusCode":400,"message":"filter: column 17: expected a value after \\"port\\""}')).toBe(
+      'filter: column 17: expected a value after "port"',
+    );
+    expect(errorText(400, '{"message":["from must be a number","limit must not be greater than 10000"]}')).toBe(
+      'from must be a number\nlimit must not be greater than 10000',
+    );
     expect(errorText(502, 'upstream down\n')).toBe('upstream down');
     expect(errorText(500, '')).toBe('HTTP 500');
   });
@@ -32,7 +38,15 @@ describe('console response shapes (docs/api.md)', () => {
       bin: 10,
       records: false,
       groups: [
-        { key: { saddr: '10.0.0.1', proto: 'tcp' }, bytes: 5, count: 2, series: [{ t: 20, bytes: 3, count: 1 }, { t: 10, bytes: 2, count: 1 }] },
+        {
+          key: { saddr: '10.0.0.1', proto: 'tcp' },
+          bytes: 5,
+          count: 2,
+          series: [
+            { t: 20, bytes: 3, count: 1 },
+            { t: 10, bytes: 2, count: 1 },
+          ],
+        },
         { key: { saddr: '10.0.0.2', proto: 'udp' }, bytes: 4, count: 1, series: [{ t: 10, bytes: 4, count: 1 }] },
       ],
     };
@@ -49,7 +63,20 @@ describe('console response shapes (docs/api.md)', () => {
   });
 
   it('reads plugin instances and per-group queues of the pipeline', () => {
-    const p = pluginsOf({ plugins: [{ id: 's', use: 'sensor-pcap', kind: 'source', state: 'running', inputs: {}, outputs: { flows: 'flows.raw' }, config: {}, stats: { recordsOut: '12' } }] });
+    const p = pluginsOf({
+      plugins: [
+        {
+          id: 's',
+          use: 'sensor-pcap',
+          kind: 'source',
+          state: 'running',
+          inputs: {},
+          outputs: { flows: 'flows.raw' },
+          config: {},
+          stats: { recordsOut: '12' },
+        },
+      ],
+    });
     expect(p[0]).toMatchObject({ id: 's', use: 'sensor-pcap', outputs: { flows: 'flows.raw' } });
     expect(stat(p[0].stats, 'recordsIn', 'recordsOut')).toBe(12);
     expect(stat(p[0].stats, 'nope')).toBeUndefined();
@@ -59,7 +86,16 @@ describe('console response shapes (docs/api.md)', () => {
       nodes: [],
       edges: [],
       topics: [
-        { name: 'flows.raw', producers: ['s'], consumers: ['store', 'file'], ratePerSec: 5, groups: [{ group: 'store', depth: 3, capacity: 64, delivered: 10, ratePerSec: 5 }, { group: 'file', depth: 0, delivered: 10, ratePerSec: 2 }] },
+        {
+          name: 'flows.raw',
+          producers: ['s'],
+          consumers: ['store', 'file'],
+          ratePerSec: 5,
+          groups: [
+            { group: 'store', depth: 3, capacity: 64, delivered: 10, ratePerSec: 5 },
+            { group: 'file', depth: 0, delivered: 10, ratePerSec: 2 },
+          ],
+        },
       ],
     };
     expect(queuesOf(pipeline)).toEqual([

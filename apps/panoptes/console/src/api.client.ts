@@ -79,7 +79,10 @@ export class ApiClient {
    * the stream. Rejects with ApiError when the server refuses (a bad filter).
    */
   async stream(path: string, q: Query, onEvent: (ev: SseEvent) => void, signal: AbortSignal): Promise<void> {
-    const res = await fetch(withQuery(API + path, q), { headers: this.headers({ Accept: 'text/event-stream' }), signal });
+    const res = await fetch(withQuery(API + path, q), {
+      headers: this.headers({ Accept: 'text/event-stream' }),
+      signal,
+    });
     this.refused(res);
     if (!res.ok || !res.body) throw new ApiError(res.status, errorText(res.status, await res.text()));
     const parser = new SseParser();

@@ -10,7 +10,11 @@ export function esc(s: unknown): string {
 }
 
 /** Creates an element: on* attributes become listeners, booleans toggle attributes. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: (Child | Child[])[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: (Child | Child[])[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
@@ -27,5 +31,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 
 /** Replaces an element's children. */
 export function mount(parent: Element, ...children: (Child | Child[])[]): void {
-  parent.replaceChildren(...(children.flat().filter((c) => c !== null && c !== undefined && c !== false) as (Node | string)[]).map((c) => (c instanceof Node ? c : String(c))));
+  parent.replaceChildren(
+    ...(children.flat().filter((c) => c !== null && c !== undefined && c !== false) as (Node | string)[]).map((c) =>
+      c instanceof Node ? c : String(c),
+    ),
+  );
 }

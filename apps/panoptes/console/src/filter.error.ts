@@ -13,5 +13,9 @@ export function showFilterError(box: HTMLElement, input: HTMLInputElement, expr:
     return;
   }
   const caret = errorCaret(expr, message);
-  mount(box, h('div', { class: 'msg' }, message), caret ? h('pre', { class: 'caret', 'aria-hidden': 'true' }, `${expr}\n${caret}`) : null);
+  mount(
+    box,
+    h('div', { class: 'msg' }, message),
+    caret ? h('pre', { class: 'caret', 'aria-hidden': 'true' }, `${expr}\n${caret}`) : null,
+  );
 }

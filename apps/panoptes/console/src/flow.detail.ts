@@ -40,13 +40,23 @@ export function flowDetail(row: FlowRow, fields: readonly FieldInfo[], onClose: 
     groups.set(g, [...(groups.get(g) ?? []), [n, rec[n]]]);
   }
   const section = (title: string, entries: [string, string, string?][]) =>
-    h('section', {}, h('h3', {}, title), h('dl', {}, ...entries.flatMap(([k, v, tip]) => [h('dt', { title: tip }, k), h('dd', { 'data-field': k }, v)])));
+    h(
+      'section',
+      {},
+      h('h3', {}, title),
+      h('dl', {}, ...entries.flatMap(([k, v, tip]) => [h('dt', { title: tip }, k), h('dd', { 'data-field': k }, v)])),
+    );
 
   const title = `${rec.saddr ?? '?'} ${rec.dir ?? '->'} ${rec.daddr ?? '?'}`;
   return h(
     'aside',
     { class: 'detail', 'aria-label': 'flow detail' },
-    h('header', {}, h('h2', {}, title), h('button', { class: 'icon', title: 'close', 'aria-label': 'close detail', onclick: onClose }, '×')),
+    h(
+      'header',
+      {},
+      h('h2', {}, title),
+      h('button', { class: 'icon', title: 'close', 'aria-label': 'close detail', onclick: onClose }, '×'),
+    ),
     section('Flow totals', [
       ['records', String(row.records), 'records folded into this row'],
       ['first', fmtTime(row.stime)],

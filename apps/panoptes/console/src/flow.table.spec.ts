@@ -1,6 +1,14 @@
 import { FlowTable, rowBytes, rowPkts, rowRate } from './flow.table';
 
-const rec = (uid: string, seq: number, stime: number, ltime: number, sbytes: number, dbytes: number, rtype = 'status') => ({
+const rec = (
+  uid: string,
+  seq: number,
+  stime: number,
+  ltime: number,
+  sbytes: number,
+  dbytes: number,
+  rtype = 'status',
+) => ({
   uid,
   seq,
   rtype,
@@ -53,7 +61,11 @@ describe('FlowTable', () => {
 
   it('sorts by rate, bytes or packets, largest first, ties by uid', () => {
     const t = new FlowTable();
-    t.add([rec('slow-big', 0, 0, 100, 5000, 5000), rec('fast-small', 0, 0, 1, 300, 300), rec('instant', 0, 5, 5, 900, 0)]);
+    t.add([
+      rec('slow-big', 0, 0, 100, 5000, 5000),
+      rec('fast-small', 0, 0, 1, 300, 300),
+      rec('instant', 0, 5, 5, 900, 0),
+    ]);
     expect(t.sorted('bytes').map((r) => r.uid)).toEqual(['slow-big', 'instant', 'fast-small']);
     expect(t.sorted('rate').map((r) => r.uid)).toEqual(['fast-small', 'slow-big', 'instant']);
     // All three have 2 packets: the tie falls back to uid order.
@@ -66,7 +78,12 @@ describe('FlowTable', () => {
     t.add([rec('a', 0, 0, 1, 1, 1), rec('b', 0, 0, 1, 1, 1)]);
     t.add([rec('a', 1, 1, 2, 1, 1)]);
     t.add([rec('c', 0, 0, 1, 1, 1)]);
-    expect(t.sorted('ltime').map((r) => r.uid).sort()).toEqual(['a', 'c']);
+    expect(
+      t
+        .sorted('ltime')
+        .map((r) => r.uid)
+        .sort(),
+    ).toEqual(['a', 'c']);
     expect(t.size).toBe(2);
   });
 });

@@ -163,7 +163,9 @@ export class FlowTable {
 
   private evict(): void {
     if (this.rows.size <= this.maxRows) return;
-    const victims = [...this.rows.values()].sort((a, b) => a.touched - b.touched).slice(0, this.rows.size - this.maxRows);
+    const victims = [...this.rows.values()]
+      .sort((a, b) => a.touched - b.touched)
+      .slice(0, this.rows.size - this.maxRows);
     for (const v of victims) {
       this.rows.delete(v.uid);
       this.seen.delete(v.uid);

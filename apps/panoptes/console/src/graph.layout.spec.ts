@@ -49,6 +49,13 @@ describe('layoutGraph', () => {
       { id: 'b', kind: 'transform', inputs: { in: 'y' }, outputs: { out: 'x' } },
       { id: 'c', kind: 'sink', inputs: { in: 'kafka.only' }, outputs: {} },
     ]);
-    expect(g.nodes.map((n) => n.key).sort()).toEqual(['plugin:a', 'plugin:b', 'plugin:c', 'topic:kafka.only', 'topic:x', 'topic:y']);
+    expect(g.nodes.map((n) => n.key).sort()).toEqual([
+      'plugin:a',
+      'plugin:b',
+      'plugin:c',
+      'topic:kafka.only',
+      'topic:x',
+      'topic:y',
+    ]);
   });
 });

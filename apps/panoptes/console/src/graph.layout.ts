@@ -41,9 +41,13 @@ export interface LayoutSize {
 
 const KIND_ORDER: Record<string, number> = { source: 0, transform: 1, sink: 2 };
 
-export function layoutGraph(plugins: readonly GraphPlugin[], size: LayoutSize = { colWidth: 200, rowHeight: 84, margin: 20 }): GraphLayout {
+export function layoutGraph(
+  plugins: readonly GraphPlugin[],
+  size: LayoutSize = { colWidth: 200, rowHeight: 84, margin: 20 },
+): GraphLayout {
   const producers = new Map<string, string[]>();
-  for (const p of plugins) for (const t of Object.values(p.outputs)) producers.set(t, [...(producers.get(t) ?? []), p.id]);
+  for (const p of plugins)
+    for (const t of Object.values(p.outputs)) producers.set(t, [...(producers.get(t) ?? []), p.id]);
 
   // Plugin depth = longest chain of upstream plugins (cycles are cut by the visiting set).
   const depth = new Map<string, number>();
@@ -55,7 +59,8 @@ export function layoutGraph(plugins: readonly GraphPlugin[], size: LayoutSize = 
     stack.add(id);
     const p = byId.get(id)!;
     let d = 0;
-    for (const t of Object.values(p.inputs)) for (const up of producers.get(t) ?? []) d = Math.max(d, visit(up, stack) + 1);
+    for (const t of Object.values(p.inputs))
+      for (const up of producers.get(t) ?? []) d = Math.max(d, visit(up, stack) + 1);
     stack.delete(id);
     depth.set(id, d);
     return d;
@@ -69,7 +74,12 @@ export function layoutGraph(plugins: readonly GraphPlugin[], size: LayoutSize = 
     if (!n) nodes.set(key, { key, type, name, col, row: 0, x: 0, y: 0 });
     else if (type === 'topic') n.col = Math.min(n.col, col);
   };
-  const sorted = [...plugins].sort((a, b) => depth.get(a.id)! - depth.get(b.id)! || (KIND_ORDER[a.kind] ?? 1) - (KIND_ORDER[b.kind] ?? 1) || a.id.localeCompare(b.id));
+  const sorted = [...plugins].sort(
+    (a, b) =>
+      depth.get(a.id)! - depth.get(b.id)! ||
+      (KIND_ORDER[a.kind] ?? 1) - (KIND_ORDER[b.kind] ?? 1) ||
+      a.id.localeCompare(b.id),
+  );
   for (const p of sorted) add(`plugin:${p.id}`, 'plugin', p.id, depth.get(p.id)! * 2);
   for (const p of sorted) {
     for (const t of Object.values(p.outputs)) {

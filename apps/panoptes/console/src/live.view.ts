@@ -75,13 +75,21 @@ export class LiveView implements View {
     });
     this.error = h('div', { id: 'live-filter-error', class: 'filter-error', role: 'alert', hidden: true });
     this.status = h('span', { class: 'status', 'aria-live': 'polite' });
-    this.pauseBtn = h('button', { type: 'button', class: 'pause', 'aria-pressed': 'false', onclick: () => this.togglePause() }, 'Pause');
+    this.pauseBtn = h(
+      'button',
+      { type: 'button', class: 'pause', 'aria-pressed': 'false', onclick: () => this.togglePause() },
+      'Pause',
+    );
     this.thead = h('thead');
     this.tbody = h('tbody');
     this.detail = h('div', { class: 'detail-slot' });
     const form = h(
       'form',
-      { class: 'filter-bar', role: 'search', onsubmit: (e: Event) => (e.preventDefault(), this.apply(this.input.value.trim())) },
+      {
+        class: 'filter-bar',
+        role: 'search',
+        onsubmit: (e: Event) => (e.preventDefault(), this.apply(this.input.value.trim())),
+      },
       h('label', { for: 'live-filter', class: 'sr-only' }, 'Filter'),
       this.input,
       h('button', { type: 'submit' }, 'Apply'),
@@ -92,13 +100,21 @@ export class LiveView implements View {
       'section',
       { class: 'page live', 'aria-label': 'live flows' },
       h('div', { class: 'filter-wrap' }, form, this.error),
-      h('div', { class: 'split' }, h('div', { class: 'table-wrap' }, h('table', { class: 'flows', id: 'live-table' }, this.thead, this.tbody)), this.detail),
+      h(
+        'div',
+        { class: 'split' },
+        h('div', { class: 'table-wrap' }, h('table', { class: 'flows', id: 'live-table' }, this.thead, this.tbody)),
+        this.detail,
+      ),
     );
     this.renderHead();
   }
 
   start(): void {
-    this.timer = window.setInterval(() => (this.dirty && !this.paused ? this.render() : this.renderStatus()), RENDER_MS);
+    this.timer = window.setInterval(
+      () => (this.dirty && !this.paused ? this.render() : this.renderStatus()),
+      RENDER_MS,
+    );
     void this.connect();
   }
 
@@ -192,11 +208,20 @@ export class LiveView implements View {
         {},
         ...COLUMNS.map((c) => {
           const active = c.sort === this.sort;
-          const th = h('th', { class: [c.num ? 'num' : '', `col-${c.key}`].join(' ').trim(), scope: 'col', 'aria-sort': active ? (this.ascending ? 'ascending' : 'descending') : undefined });
+          const th = h('th', {
+            class: [c.num ? 'num' : '', `col-${c.key}`].join(' ').trim(),
+            scope: 'col',
+            'aria-sort': active ? (this.ascending ? 'ascending' : 'descending') : undefined,
+          });
           if (!c.sort) th.textContent = c.label;
           else
             th.append(
-              h('button', { type: 'button', class: 'sort', 'data-sort': c.sort, onclick: () => this.sortBy(c.sort!) }, c.label, active ? (this.ascending ? ' ▲' : ' ▼') : ''),
+              h(
+                'button',
+                { type: 'button', class: 'sort', 'data-sort': c.sort, onclick: () => this.sortBy(c.sort!) },
+                c.label,
+                active ? (this.ascending ? ' ▲' : ' ▼') : '',
+              ),
             );
           return th;
         }),
@@ -232,7 +257,12 @@ export class LiveView implements View {
     this.renderStatus();
     const rows = this.table.sorted(this.sort, this.ascending, SHOWN);
     if (rows.length === 0) {
-      const why = this.streamState === 'loading' ? 'loading…' : this.streamState === 'filter error' ? 'fix the filter to see flows' : 'no flows match';
+      const why =
+        this.streamState === 'loading'
+          ? 'loading…'
+          : this.streamState === 'filter error'
+            ? 'fix the filter to see flows'
+            : 'no flows match';
       mount(this.tbody, h('tr', { class: 'empty' }, h('td', { colspan: COLUMNS.length }, why)));
       return;
     }

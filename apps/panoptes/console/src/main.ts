@@ -49,7 +49,14 @@ function signIn(message?: string): void {
   current?.stop();
   current = undefined;
   views.clear();
-  const input = h('input', { type: 'password', id: 'api-key', name: 'key', autocomplete: 'current-password', required: true, 'aria-describedby': 'signin-error' });
+  const input = h('input', {
+    type: 'password',
+    id: 'api-key',
+    name: 'key',
+    autocomplete: 'current-password',
+    required: true,
+    'aria-describedby': 'signin-error',
+  });
   const remember = h('input', { type: 'checkbox', id: 'remember' });
   const error = h('div', { id: 'signin-error', class: 'filter-error', role: 'alert', hidden: !message }, message ?? '');
   const button = h('button', { type: 'submit' }, 'Sign in');
@@ -67,7 +74,10 @@ function signIn(message?: string): void {
           void boot(key);
         } catch (err) {
           error.hidden = false;
-          error.textContent = err instanceof ApiError && (err.status === 401 || err.status === 403) ? 'This key is not accepted.' : `Cannot reach the API: ${(err as Error).message}`;
+          error.textContent =
+            err instanceof ApiError && (err.status === 401 || err.status === 403)
+              ? 'This key is not accepted.'
+              : `Cannot reach the API: ${(err as Error).message}`;
         } finally {
           button.disabled = false;
         }
@@ -95,7 +105,11 @@ async function boot(key: string): Promise<void> {
   // A key that stops working (rotated, revoked) sends the user back to sign in.
   const api = new ApiClient(key, () => signIn('The key was refused; sign in again.'));
   const ctx: ConsoleContext = { api, fields: await loadFields() };
-  const nav = h('nav', { 'aria-label': 'pages' }, ...PAGES.map((p) => h('a', { href: `#/${p.path}`, 'data-page': p.path }, p.label)));
+  const nav = h(
+    'nav',
+    { 'aria-label': 'pages' },
+    ...PAGES.map((p) => h('a', { href: `#/${p.path}`, 'data-page': p.path }, p.label)),
+  );
   const themeBtn = h('button', { type: 'button', class: 'ghost', id: 'theme-toggle', title: 'switch light / dark' });
   const setThemeLabel = (): void => {
     themeBtn.textContent = effectiveTheme() === 'dark' ? '☀ Light' : '☾ Dark';
@@ -110,7 +124,15 @@ async function boot(key: string): Promise<void> {
   const main = h('main', { id: 'page' });
   mount(
     root,
-    h('header', { class: 'top' }, h('a', { class: 'brand', href: '#/live' }, h('img', { src: 'console/favicon.svg', alt: '' }), 'Panoptes'), nav, h('span', { class: 'spacer' }), themeBtn, h('button', { type: 'button', class: 'ghost', onclick: signOut }, 'Sign out')),
+    h(
+      'header',
+      { class: 'top' },
+      h('a', { class: 'brand', href: '#/live' }, h('img', { src: 'console/favicon.svg', alt: '' }), 'Panoptes'),
+      nav,
+      h('span', { class: 'spacer' }),
+      themeBtn,
+      h('button', { type: 'button', class: 'ghost', onclick: signOut }, 'Sign out'),
+    ),
     main,
   );
 
@@ -135,7 +157,8 @@ const key = storedKey();
 if (key) {
   checkKey(key).then(
     () => void boot(key),
-    (err) => signIn(err instanceof ApiError && err.status === 401 ? 'The stored key was refused; sign in again.' : undefined),
+    (err) =>
+      signIn(err instanceof ApiError && err.status === 401 ? 'The stored key was refused; sign in again.' : undefined),
   );
 } else {
   signIn();

@@ -42,9 +42,29 @@ const str = (v: unknown): string => (v === null || v === undefined || v === '' ?
 
 const PANELS: Panel[] = [
   { id: 'talkers', title: 'Top talkers', by: 'saddr', label: 'source address', key: (r) => str(r.saddr) },
-  { id: 'ports', title: 'Top ports', by: 'proto,dport', label: 'proto / port', key: (r) => `${str(r.proto)}${r.dport === null || r.dport === undefined ? '' : `/${r.dport}`}` },
-  { id: 'countries', title: 'Countries', by: 'dco', label: 'destination country', key: (r) => str(r.dco) || '(unknown)', enriched: 'dco' },
-  { id: 'asns', title: 'ASNs', by: 'das,dasorg', label: 'destination AS', key: (r) => (r.das ? `AS${r.das}${r.dasorg ? ` ${r.dasorg}` : ''}` : '(unknown)'), enriched: 'das' },
+  {
+    id: 'ports',
+    title: 'Top ports',
+    by: 'proto,dport',
+    label: 'proto / port',
+    key: (r) => `${str(r.proto)}${r.dport === null || r.dport === undefined ? '' : `/${r.dport}`}`,
+  },
+  {
+    id: 'countries',
+    title: 'Countries',
+    by: 'dco',
+    label: 'destination country',
+    key: (r) => str(r.dco) || '(unknown)',
+    enriched: 'dco',
+  },
+  {
+    id: 'asns',
+    title: 'ASNs',
+    by: 'das,dasorg',
+    label: 'destination AS',
+    key: (r) => (r.das ? `AS${r.das}${r.dasorg ? ` ${r.dasorg}` : ''}` : '(unknown)'),
+    enriched: 'das',
+  },
 ];
 
 const num = (r: AggRow, name: string): number => (r[name] === undefined || r[name] === null ? 0 : Number(r[name]));
@@ -61,8 +81,23 @@ export class OverviewView implements View {
   private chosen?: string;
 
   constructor(private readonly ctx: ConsoleContext) {
-    this.range = h('select', { id: 'overview-range', 'aria-label': 'time range', onchange: () => ((this.chosen = this.range.value), void this.load()) }, ...RANGES.map(([v, label]) => h('option', { value: v }, label)));
-    this.input = h('input', { type: 'search', id: 'overview-filter', placeholder: 'ra filter (optional)', spellcheck: 'false', autocomplete: 'off', 'aria-describedby': 'overview-filter-error' });
+    this.range = h(
+      'select',
+      {
+        id: 'overview-range',
+        'aria-label': 'time range',
+        onchange: () => ((this.chosen = this.range.value), void this.load()),
+      },
+      ...RANGES.map(([v, label]) => h('option', { value: v }, label)),
+    );
+    this.input = h('input', {
+      type: 'search',
+      id: 'overview-filter',
+      placeholder: 'ra filter (optional)',
+      spellcheck: 'false',
+      autocomplete: 'off',
+      'aria-describedby': 'overview-filter-error',
+    });
     this.error = h('div', { id: 'overview-filter-error', class: 'filter-error', role: 'alert', hidden: true });
     this.caption = h('span', { class: 'status', 'aria-live': 'polite' });
     this.charts = h('div', { class: 'charts' });
@@ -102,8 +137,12 @@ export class OverviewView implements View {
     const now = Date.now() / 1000;
     const relative = RANGES.find(([v]) => v === this.range.value)?.[2] ?? 0;
     if (relative) return [now - relative, now];
-    const first = recordsOf(await this.ctx.api.get('/flows', { sort: 'stime', limit: 1, fields: 'stime,ltime' }, signal))[0];
-    const last = recordsOf(await this.ctx.api.get('/flows', { sort: '-ltime', limit: 1, fields: 'stime,ltime' }, signal))[0];
+    const first = recordsOf(
+      await this.ctx.api.get('/flows', { sort: 'stime', limit: 1, fields: 'stime,ltime' }, signal),
+    )[0];
+    const last = recordsOf(
+      await this.ctx.api.get('/flows', { sort: '-ltime', limit: 1, fields: 'stime,ltime' }, signal),
+    )[0];
     if (!first || !last) return undefined;
     return [Math.floor(Number(first.stime)), Math.ceil(Number(last.ltime)) + 1];
   }
@@ -118,7 +157,9 @@ export class OverviewView implements View {
     try {
       // With no choice made yet, show the last hour when it has data, else everything stored.
       if (!this.chosen) {
-        const latest = recordsOf(await this.ctx.api.get('/flows', { sort: '-ltime', limit: 1, fields: 'ltime' }, signal))[0];
+        const latest = recordsOf(
+          await this.ctx.api.get('/flows', { sort: '-ltime', limit: 1, fields: 'ltime' }, signal),
+        )[0];
         this.range.value = latest && Number(latest.ltime) > Date.now() / 1000 - 3600 ? '1h' : 'all';
       }
       const win = await this.window(signal);
@@ -135,7 +176,9 @@ export class OverviewView implements View {
       const q = { filter, from, to };
       const [series, ...tops] = await Promise.all([
         this.ctx.api.get('/flows/aggregate', { ...q, metrics: 'bytes,count', bin }, signal),
-        ...PANELS.map((p) => this.ctx.api.get('/flows/aggregate', { ...q, by: p.by, metrics: 'bytes,pkts,count', top: TOP }, signal)),
+        ...PANELS.map((p) =>
+          this.ctx.api.get('/flows/aggregate', { ...q, by: p.by, metrics: 'bytes,pkts,count', top: TOP }, signal),
+        ),
       ]);
       this.showError();
       this.caption.textContent = `${fmtTime(from, false)} – ${fmtTime(to, false)} UTC · ${bin} s bins`;
@@ -189,10 +232,24 @@ export class OverviewView implements View {
                 h('td', { class: 'num bytes', title: fmtBytes(bytes) }, fmtInt(bytes)),
                 h('td', { class: 'num' }, fmtInt(num(r, 'pkts'))),
                 h('td', { class: 'num' }, fmtInt(num(r, 'count'))),
-                h('td', { class: 'bar', 'aria-hidden': 'true' }, h('span', { style: `width:${((bytes / max) * 100).toFixed(1)}%` })),
+                h(
+                  'td',
+                  { class: 'bar', 'aria-hidden': 'true' },
+                  h('span', { style: `width:${((bytes / max) * 100).toFixed(1)}%` }),
+                ),
               );
             })
-          : [h('tr', { class: 'empty' }, h('td', { colspan: 6 }, p.enriched && all.length ? 'no enrichment data (enable enrich-geoip)' : 'no data'))];
+          : [
+              h(
+                'tr',
+                { class: 'empty' },
+                h(
+                  'td',
+                  { colspan: 6 },
+                  p.enriched && all.length ? 'no enrichment data (enable enrich-geoip)' : 'no data',
+                ),
+              ),
+            ];
         return h(
           'figure',
           { class: 'card top', id: `top-${p.id}` },
@@ -200,7 +257,20 @@ export class OverviewView implements View {
           h(
             'table',
             {},
-            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '#'), h('th', { scope: 'col' }, p.label), h('th', { scope: 'col', class: 'num' }, 'bytes'), h('th', { scope: 'col', class: 'num' }, 'pkts'), h('th', { scope: 'col', class: 'num' }, 'flows'), h('th', { scope: 'col' }, ''))),
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                h('th', { scope: 'col' }, '#'),
+                h('th', { scope: 'col' }, p.label),
+                h('th', { scope: 'col', class: 'num' }, 'bytes'),
+                h('th', { scope: 'col', class: 'num' }, 'pkts'),
+                h('th', { scope: 'col', class: 'num' }, 'flows'),
+                h('th', { scope: 'col' }, ''),
+              ),
+            ),
             h('tbody', {}, ...body),
           ),
         );

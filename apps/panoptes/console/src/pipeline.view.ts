@@ -20,7 +20,8 @@ interface Sample {
 }
 
 /** Counters a plugin reports, by the names the host and the API use for them. */
-const recordsIn = (p: PluginView): number | undefined => stat(p.stats, 'recordsIn', 'records_in', 'in', 'written', 'stored');
+const recordsIn = (p: PluginView): number | undefined =>
+  stat(p.stats, 'recordsIn', 'records_in', 'in', 'written', 'stored');
 const recordsOut = (p: PluginView): number | undefined => stat(p.stats, 'recordsOut', 'records_out', 'out');
 const errorsOf = (p: PluginView): number => stat(p.stats, 'errors', 'rejected') ?? 0;
 
@@ -56,7 +57,9 @@ export class PipelineView implements View {
             h(
               'tr',
               {},
-              ...['id', 'plugin', 'kind', 'state', 'in/s', 'out/s', 'errors', 'queue', ''].map((l, i) => h('th', { scope: 'col', class: i >= 4 && i <= 7 ? 'num' : undefined }, l)),
+              ...['id', 'plugin', 'kind', 'state', 'in/s', 'out/s', 'errors', 'queue', ''].map((l, i) =>
+                h('th', { scope: 'col', class: i >= 4 && i <= 7 ? 'num' : undefined }, l),
+              ),
             ),
           ),
           this.tbody,
@@ -76,7 +79,10 @@ export class PipelineView implements View {
 
   private async poll(): Promise<void> {
     try {
-      const [pipeline, plugins] = await Promise.all([this.ctx.api.get<unknown>('/pipeline'), this.ctx.api.get<unknown>('/plugins')]);
+      const [pipeline, plugins] = await Promise.all([
+        this.ctx.api.get<unknown>('/pipeline'),
+        this.ctx.api.get<unknown>('/plugins'),
+      ]);
       const list = pluginsOf(plugins);
       this.sample(list);
       this.render(list, queuesOf(pipeline));
@@ -94,7 +100,10 @@ export class PipelineView implements View {
       const old = this.prev.get(p.id);
       if (old && cur.at > old.at) {
         const dt = cur.at - old.at;
-        this.rates.set(p.id, { inn: Math.max(0, (cur.inn - old.inn) / dt), out: Math.max(0, (cur.out - old.out) / dt) });
+        this.rates.set(p.id, {
+          inn: Math.max(0, (cur.inn - old.inn) / dt),
+          out: Math.max(0, (cur.out - old.out) / dt),
+        });
       }
       this.prev.set(p.id, cur);
     }
@@ -117,7 +126,9 @@ export class PipelineView implements View {
    */
   private rateOf(p: PluginView, queues: TopicQueue[]): { inn?: number; out?: number } {
     const sampled = this.rates.get(p.id) ?? {};
-    const mine = queues.filter((q) => q.group === p.id && q.ratePerSec !== undefined && Object.values(p.inputs).includes(q.topic));
+    const mine = queues.filter(
+      (q) => q.group === p.id && q.ratePerSec !== undefined && Object.values(p.inputs).includes(q.topic),
+    );
     return { inn: mine.length ? mine.reduce((a, q) => a + q.ratePerSec!, 0) : sampled.inn, out: sampled.out };
   }
 
@@ -131,8 +142,12 @@ export class PipelineView implements View {
     const byId = new Map(list.map((p) => [p.id, p]));
     // Drawn in "14 px units" and scaled with the page's font size, so a 4K screen gets a readable graph.
     const scale = parseFloat(getComputedStyle(document.documentElement).fontSize) / 14 || 1;
-    const svg: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${g.width} ${g.height}" width="${Math.round(g.width * scale)}" height="${Math.round(g.height * scale)}" role="img" aria-label="plugin graph">`];
-    svg.push('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" class="arrowhead"/></marker></defs>');
+    const svg: string[] = [
+      `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${g.width} ${g.height}" width="${Math.round(g.width * scale)}" height="${Math.round(g.height * scale)}" role="img" aria-label="plugin graph">`,
+    ];
+    svg.push(
+      '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" class="arrowhead"/></marker></defs>',
+    );
     for (const e of g.edges) {
       const a = byKey.get(e.from)!;
       const b = byKey.get(e.to)!;
@@ -147,7 +162,12 @@ export class PipelineView implements View {
       if (n.type === 'plugin') {
         const p = byId.get(n.name)!;
         const r = this.rateOf(p, queues);
-        const line2 = p.kind === 'source' ? `out ${this.rateText(r.out)}/s` : p.kind === 'sink' ? `in ${this.rateText(r.inn)}/s` : `${this.rateText(r.inn)}/s → ${this.rateText(r.out)}/s`;
+        const line2 =
+          p.kind === 'source'
+            ? `out ${this.rateText(r.out)}/s`
+            : p.kind === 'sink'
+              ? `in ${this.rateText(r.inn)}/s`
+              : `${this.rateText(r.inn)}/s → ${this.rateText(r.out)}/s`;
         const errs = errorsOf(p);
         svg.push(
           `<g class="node plugin state-${esc(p.state)} kind-${esc(p.kind)}" data-plugin="${esc(p.id)}" transform="translate(${n.x},${n.y})"><title>${esc(`${p.id} (${p.use}, ${p.kind}): ${p.state}${p.error ? `: ${p.error}` : ''}`)}</title>` +
@@ -160,7 +180,9 @@ export class PipelineView implements View {
         const depth = qs.reduce((a, q) => a + q.depth, 0);
         const cap = qs.reduce((a, q) => a + (q.capacity ?? 0), 0);
         const rate = Math.max(0, ...qs.map((q) => q.ratePerSec ?? 0));
-        const label = qs.length ? `queue ${fmtInt(depth)}${cap ? ` / ${fmtSi(cap)}` : ''} · ${fmtSi(rate)}/s` : 'no consumer';
+        const label = qs.length
+          ? `queue ${fmtInt(depth)}${cap ? ` / ${fmtSi(cap)}` : ''} · ${fmtSi(rate)}/s`
+          : 'no consumer';
         svg.push(
           `<g class="node topic${cap && depth / cap > 0.8 ? ' hot' : ''}" data-topic="${esc(n.name)}" transform="translate(${n.x},${n.y + 8})"><title>${esc(qs.map((q) => `${q.group}: ${q.depth}`).join('\n') || n.name)}</title>` +
             `<rect width="${NODE_W}" height="${NODE_H - 16}" rx="${(NODE_H - 16) / 2}"/><text class="name" x="${NODE_W / 2}" y="18" text-anchor="middle">${esc(n.name)}</text>` +
@@ -188,7 +210,20 @@ export class PipelineView implements View {
           h('td', { class: 'num' }, this.rateText(r.out)),
           h('td', { class: 'num' }, fmtInt(errorsOf(p))),
           h('td', { class: 'num' }, q === undefined ? '–' : fmtInt(q)),
-          h('td', {}, h('button', { type: 'button', class: running ? 'danger' : '', disabled: this.busy.has(p.id), onclick: () => void this.toggle(p.id, running ? 'stop' : 'start') }, running ? 'Stop' : 'Start')),
+          h(
+            'td',
+            {},
+            h(
+              'button',
+              {
+                type: 'button',
+                class: running ? 'danger' : '',
+                disabled: this.busy.has(p.id),
+                onclick: () => void this.toggle(p.id, running ? 'stop' : 'start'),
+              },
+              running ? 'Stop' : 'Start',
+            ),
+          ),
         );
       }),
     );
@@ -200,7 +235,11 @@ export class PipelineView implements View {
       await this.ctx.api.post(`/plugins/${encodeURIComponent(id)}/${action}`);
       this.say();
     } catch (err) {
-      this.say(err instanceof ApiError && err.status === 403 ? `${action} ${id}: this key may not manage plugins (an admin key is needed)` : `${action} ${id}: ${(err as Error).message}`);
+      this.say(
+        err instanceof ApiError && err.status === 403
+          ? `${action} ${id}: this key may not manage plugins (an admin key is needed)`
+          : `${action} ${id}: ${(err as Error).message}`,
+      );
     } finally {
       this.busy.delete(id);
       await this.poll();

@@ -20,7 +20,9 @@ describe('series.chart', () => {
   });
 
   it('puts time ticks on whole minutes, hours or days', () => {
-    expect(timeTicks(1700000010, 1700000370, 6)).toEqual([1700000040, 1700000100, 1700000160, 1700000220, 1700000280, 1700000340]);
+    expect(timeTicks(1700000010, 1700000370, 6)).toEqual([
+      1700000040, 1700000100, 1700000160, 1700000220, 1700000280, 1700000340,
+    ]);
     const hours = timeTicks(1700000000, 1700000000 + 5 * 3600, 6);
     expect(hours.every((t) => t % 3600 === 0)).toBe(true);
     expect(timeLabel(1700000000, 60)).toBe('22:13:20');
@@ -34,7 +36,15 @@ describe('series.chart', () => {
       { t: 160, v: 40 },
       { t: 220, v: 20 },
     ];
-    const svg = timeSeriesSvg(pts, { width: 400, height: 200, format: String, series: 's', label: 'bytes', bin: 60, fontSize: 10 });
+    const svg = timeSeriesSvg(pts, {
+      width: 400,
+      height: 200,
+      format: String,
+      series: 's',
+      label: 'bytes',
+      bin: 60,
+      fontSize: 10,
+    });
     expect(svg.match(/<rect class="pt"/g)).toHaveLength(3);
     expect(svg).toContain('<title>00:02:40 40</title>');
     // The tallest bin touches the top of the plot area (padT = 9 at font size 10; the top tick is 40).
@@ -45,8 +55,20 @@ describe('series.chart', () => {
 
   it('ends a time label at the right edge instead of running past it', () => {
     // 12 s over 3840-ish px: a tick at the very end of the range.
-    const svg = timeSeriesSvg([{ t: 0, v: 1 }], { width: 800, height: 200, format: String, series: 's', label: 'x', bin: 1, from: 0, to: 12, fontSize: 10 });
-    const ticks = [...svg.matchAll(/<text class="tick" x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)">(\d\d:\d\d:\d\d)<\/text>/g)].map((m) => [Number(m[1]), m[2], m[3]]);
+    const svg = timeSeriesSvg([{ t: 0, v: 1 }], {
+      width: 800,
+      height: 200,
+      format: String,
+      series: 's',
+      label: 'x',
+      bin: 1,
+      from: 0,
+      to: 12,
+      fontSize: 10,
+    });
+    const ticks = [
+      ...svg.matchAll(/<text class="tick" x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)">(\d\d:\d\d:\d\d)<\/text>/g),
+    ].map((m) => [Number(m[1]), m[2], m[3]]);
     expect(ticks[ticks.length - 1]).toEqual([799, 'end', '00:00:12']);
     expect(ticks.slice(0, -1).every(([, anchor]) => anchor === 'middle')).toBe(true);
   });

@@ -55,7 +55,9 @@ export function densify(points: readonly Point[], from: number, to: number, bin:
   return out;
 }
 
-const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+const TIME_STEPS = [
+  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
+];
 
 /** Time ticks on whole seconds, minutes, hours or days (UTC), about `count` of them. */
 export function timeTicks(from: number, to: number, count = 6): number[] {
@@ -99,21 +101,29 @@ export function timeSeriesSvg(points: readonly Point[], o: ChartOptions): string
   const f = (n: number): string => n.toFixed(1);
 
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart ${esc(o.series)}" viewBox="0 0 ${w} ${hgt}" width="${w}" height="${hgt}" font-size="${fs}" role="img" aria-label="${esc(o.label)}">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart ${esc(o.series)}" viewBox="0 0 ${w} ${hgt}" width="${w}" height="${hgt}" font-size="${fs}" role="img" aria-label="${esc(o.label)}">`,
+  );
   for (const v of yTicks) {
     parts.push(`<line class="grid" x1="${padL}" x2="${w - padR}" y1="${f(y(v))}" y2="${f(y(v))}"/>`);
-    parts.push(`<text class="tick" x="${padL - 6}" y="${f(y(v) + fs * 0.35)}" text-anchor="end">${esc(o.format(v))}</text>`);
+    parts.push(
+      `<text class="tick" x="${padL - 6}" y="${f(y(v) + fs * 0.35)}" text-anchor="end">${esc(o.format(v))}</text>`,
+    );
   }
   for (const t of timeTicks(from, to, Math.max(2, Math.floor(pw / (fs * 10))))) {
     parts.push(`<line class="grid" x1="${f(x(t))}" x2="${f(x(t))}" y1="${padT}" y2="${padT + ph}"/>`);
     // A label at the right edge ends there instead of running past the chart.
     const label = timeLabel(t, span);
     const end = x(t) + (label.length * fs * 0.62) / 2 > w;
-    parts.push(`<text class="tick" x="${f(end ? w - 1 : x(t))}" y="${hgt - 6}" text-anchor="${end ? 'end' : 'middle'}">${esc(label)}</text>`);
+    parts.push(
+      `<text class="tick" x="${f(end ? w - 1 : x(t))}" y="${hgt - 6}" text-anchor="${end ? 'end' : 'middle'}">${esc(label)}</text>`,
+    );
   }
   parts.push(`<rect class="frame" x="${padL}" y="${padT}" width="${pw}" height="${ph}"/>`);
   if (points.length === 0) {
-    parts.push(`<text class="empty" x="${padL + pw / 2}" y="${padT + ph / 2}" text-anchor="middle">no data in this range</text>`);
+    parts.push(
+      `<text class="empty" x="${padL + pw / 2}" y="${padT + ph / 2}" text-anchor="middle">no data in this range</text>`,
+    );
   } else {
     // A step per bin: the value held from the bin's start to its end.
     const cx = (t: number): number => Math.min(Math.max(x(t), padL), padL + pw);
@@ -123,7 +133,9 @@ export function timeSeriesSvg(points: readonly Point[], o: ChartOptions): string
     parts.push(`<path class="line" d="${steps}"/>`);
     for (const p of points) {
       const bw = Math.max(1, cx(p.t + o.bin) - cx(p.t));
-      parts.push(`<rect class="pt" x="${f(cx(p.t))}" y="${padT}" width="${f(bw)}" height="${ph}"><title>${esc(timeLabel(p.t, 0))} ${esc(o.format(p.v))}</title></rect>`);
+      parts.push(
+        `<rect class="pt" x="${f(cx(p.t))}" y="${padT}" width="${f(bw)}" height="${ph}"><title>${esc(timeLabel(p.t, 0))} ${esc(o.format(p.v))}</title></rect>`,
+      );
     }
   }
   parts.push('</svg>');

@@ -9,7 +9,8 @@ describe('consoleFile', () => {
   });
 
   it('refuses names that could leave the folder or are not console assets', () => {
-    for (const bad of ['..', '../package.json', '.tsbuildinfo', 'a/b.js', '..%2fx', 'index.html.bak', 'X.Y', '']) expect(consoleFile(bad)).toBeUndefined();
+    for (const bad of ['..', '../package.json', '.tsbuildinfo', 'a/b.js', '..%2fx', 'index.html.bak', 'X.Y', ''])
+      expect(consoleFile(bad)).toBeUndefined();
     // An unknown ending is only ever looked up as a module, never served as it is.
     expect(consoleFile('x.exe')).toBe('x.exe.js');
   });

@@ -19,7 +19,8 @@ const TYPES: Record<string, string> = {
  * code and draws its own charts, so a CDN reference would be a bug, and the
  * policy makes the browser refuse one.
  */
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** Where `npm run build:console` writes the console. */
 export const consoleDir = (): string => join(repoRoot(), 'dist', 'console');
@@ -61,7 +62,8 @@ export class ConsoleController {
       body = await readFile(join(consoleDir(), file));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      if (file === 'index.html') throw new ServiceUnavailableException('the web console is not built; run "npm run build:console"');
+      if (file === 'index.html')
+        throw new ServiceUnavailableException('the web console is not built; run "npm run build:console"');
       throw new NotFoundException(`no console asset "${file}"`);
     }
     res.setHeader('Content-Type', TYPES[extname(file)]);
