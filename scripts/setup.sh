@@ -5,7 +5,7 @@
 #     Kafka broker the tests start), Python 3 (the traffic generator);
 #   - npm dependencies (npm ci);
 #   - the Apache Kafka broker jars from Maven Central (test/kafka/broker.sh fetch);
-#   - the native module (cargo) and the TypeScript build.
+#   - cargo-fuzz; the native module (cargo) and the TypeScript build.
 # Safe to run again: each step skips what is already there.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,6 +26,10 @@ fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust (rustup) first" >&2; exit 1; }
 command -v java >/dev/null || { echo "setup: java not found: install a Java 17+ runtime first" >&2; exit 1; }
+
+# cargo-fuzz (from crates.io) drives the fuzz targets; they build on the
+# nightly toolchain that rustup keeps beside stable on the machine image.
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
 
 echo "setup: npm ci" >&2
 npm ci --no-audit --no-fund --loglevel=error

@@ -16,10 +16,20 @@ if [ -d "$shared" ]; then
 fi
 for t in pcap_reader decode dns; do
   echo "fuzz: $t for ${SECONDS_EACH}s"
-  cargo +nightly fuzz run -O "$t" "fuzz/corpus/$t" -- -max_total_time="$SECONDS_EACH" -max_len=65536 -rss_limit_mb=1024 2>&1 | grep -E "^(#[0-9]+ +DONE|Done|==[0-9]+==|SUMMARY|artifact)" || true
-  # libFuzzer's exit status was swallowed by the pipe: an artifact means a crash.
-  if ls fuzz/artifacts/"$t"/crash-* fuzz/artifacts/"$t"/timeout-* fuzz/artifacts/"$t"/oom-* >/dev/null 2>&1; then
-    echo "fuzz: $t found a failing input:"; ls fuzz/artifacts/"$t"; exit 1
+  log="$(mktemp)"
+  status=0
+  cargo +nightly fuzz run -O "$t" "fuzz/corpus/$t" -- -max_total_time="$SECONDS_EACH" -max_len=65536 -rss_limit_mb=1024 >"$log" 2>&1 || status=$?
+  grep -E "^(#[0-9]+ +DONE|Done|==[0-9]+==|SUMMARY|artifact)" "$log" || true
+  # A failing build and a crash both end non-zero; a crash also leaves an artifact.
+  if [ "$status" -ne 0 ]; then
+    tail -n 40 "$log"
+    if ls fuzz/artifacts/"$t"/crash-* fuzz/artifacts/"$t"/timeout-* fuzz/artifacts/"$t"/oom-* >/dev/null 2>&1; then
+      echo "fuzz: $t found a failing input:"; ls fuzz/artifacts/"$t"
+    else
+      echo "fuzz: $t did not run (exit $status)"
+    fi
+    exit 1
   fi
+  rm -f "$log"
 done
 echo "fuzz: all targets ran ${SECONDS_EACH}s without a crash"
