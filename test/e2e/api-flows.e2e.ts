@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- the JSON bodies of the API under test */
+import { readFileSync, writeFileSync } from 'node:fs';
 /**
  * The flow store through the REST API against ground truth: gen-pcap.py's
  * truth for 5000 generated flows becomes flow records (some flows split into
@@ -204,29 +204,54 @@ plugins:
 });
 
 describe('the default config (npm start)', () => {
-  it('validates, and serves the fixture flows with keys from the environment', async () => {
+  it('validates, and serves the sample capture, enriched, with keys from the environment', async () => {
     const check = spawnPanoptes(['run', '--check', '-c', 'config/panoptes.yaml']);
     expect(await check.exited).toBe(0);
-    expect(check.stdout()).toContain('config/panoptes.yaml: ok (2 plugin instances)');
-    // The same file on a free port and a store in a temp folder.
+    expect(check.stdout()).toContain('config/panoptes.yaml: ok (5 plugin instances)');
+    // The same file on a free port, with the store and alerts in a temp folder.
     const dir = tempDir('panoptes-api-default-');
     const text = readFileSync(join(repoRoot(), 'config', 'panoptes.yaml'), 'utf8')
       .replace('listen: 127.0.0.1:8080', 'listen: 127.0.0.1:0')
-      .replace('path: var/panoptes.duckdb', `path: ${join(dir, 'panoptes.duckdb')}`);
+      .replace('path: var/panoptes.duckdb', `path: ${join(dir, 'panoptes.duckdb')}`)
+      .replace('path: var/alerts.jsonl', `path: ${join(dir, 'alerts.jsonl')}`)
+      .replace(/(test\/fixtures\/\S+)/g, (p) => join(repoRoot(), p));
     expect(text).toContain('127.0.0.1:0');
-    const fixture = readFileSync(join(repoRoot(), 'test', 'fixtures', 'store', 'flows.jsonl'), 'utf8')
+    // The sample capture's ground truth: every flow stored once, and the TCP
+    // flows whose server was named by an earlier DNS answer carry that name.
+    const truth = readFileSync(join(repoRoot(), 'test', 'fixtures', 'pcaps', 'gen-200.truth.jsonl'), 'utf8')
       .trim()
-      .split('\n');
-    const uids = new Set(fixture.map((l) => JSON.parse(l).uid));
+      .split('\n')
+      .map((l) => JSON.parse(l) as { dname: string | null });
+    const named = truth.filter((t) => t.dname).length;
+    expect(named).toBeGreaterThan(0);
     const host = await startHost(text, dir, { PANOPTES_ADMIN_KEY: 'local-admin', PANOPTES_READ_KEY: 'local-read' });
     try {
-      const count = async () =>
-        (await host.call('/api/v1/flows/aggregate?metrics=count', { key: 'local-read' })).body.groups?.[0]?.count;
-      await until(async () => (await count()) === uids.size, 'the fixture stored');
-      expect((await host.call('/api/v1/plugins/replay/stop', { method: 'POST', key: 'local-admin' })).status).toBe(200);
+      const count = async (filter = '') =>
+        (await host.call(`/api/v1/flows/aggregate?metrics=count${filter}`, { key: 'local-read' })).body.groups?.[0]?.count;
+      await until(async () => (await count()) === truth.length, 'the sample capture stored');
+      expect(await count(`&filter=${encodeURIComponent('dname eq ' + truth.find((t) => t.dname)!.dname)}`)).toBeGreaterThanOrEqual(1);
+      expect((await host.call('/api/v1/plugins/sensor/stop', { method: 'POST', key: 'local-admin' })).status).toBe(200);
       expect((await host.call('/api/v1/flows', { key: null })).status).toBe(401);
     } finally {
       expect(await host.stop()).toBe(0);
+      cleanup(dir);
+    }
+  });
+
+  it('gives a loopback host with no keys a one-run admin key, printed at start', async () => {
+    const dir = tempDir('panoptes-api-nokeys-');
+    const cfg = join(dir, 'c.yaml');
+    writeFileSync(cfg, `api: { listen: "127.0.0.1:0" }\nplugins:\n  - { id: src, use: source-jsonl, with: { path: ${join(repoRoot(), 'test', 'fixtures', 'store', 'flows.jsonl')} } }\n  - { id: out, use: sink-file, input: flows.raw, with: { path: ${join(dir, 'o.jsonl')} } }\n`);
+    const p = spawnPanoptes(['run', '-c', cfg]);
+    try {
+      const key = (await p.waitFor(/admin key for this run: (\S+)/))[1];
+      const url = await p.apiUrl();
+      expect((await fetch(`${url}/api/v1/plugins`)).status).toBe(401);
+      const ok = await fetch(`${url}/api/v1/plugins`, { headers: { authorization: `Bearer ${key}` } });
+      expect(ok.status).toBe(200);
+    } finally {
+      p.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
       cleanup(dir);
     }
   });

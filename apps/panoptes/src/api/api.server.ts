@@ -35,6 +35,10 @@ function bodyErrors(
   res.status(status).json({ statusCode: status, error: status === 413 ? 'Payload Too Large' : 'Bad Request', message });
 }
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** Starts the NestJS HTTP server for a host. */
 export async function startApi(host: PluginHost, config: ApiConfig): Promise<ApiServer> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(host, config), {
@@ -43,17 +47,24 @@ export async function startApi(host: PluginHost, config: ApiConfig): Promise<Api
   });
   const keys = new ApiKeys(config.keys);
   for (const k of keys.ignored) log.warn('api key ignored', { key: k });
-  if (keys.size === 0)
+  const m = /^\[?(.*?)\]?:(\d+)$/.exec(config.listen)!;
+  if (keys.size === 0 && isLoopback(m[1])) {
+    // Like a notebook server's token: a host that only this machine can reach
+    // and has no keys gets a one-run admin key, printed once, so that a first
+    // `npm start` gives a usable API without ever opening it keyless.
+    const key = keys.generateAdmin();
+    process.stderr.write(`panoptes: no API keys configured; admin key for this run: ${key}\n`);
+  } else if (keys.size === 0) {
     log.warn(
       'no api keys configured: every route but /healthz and /readyz answers 401 (set api.keys, e.g. env:PANOPTES_ADMIN_KEY)',
     );
+  }
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(apiAuth(config, keys));
   app.use(json({ limit: config.maxBodyBytes }));
   app.use(bodyErrors);
   setupOpenApi(app);
-  const m = /^\[?(.*?)\]?:(\d+)$/.exec(config.listen)!;
   await app.listen(Number(m[2]), m[1]);
   const server = app.getHttpServer();
   server.requestTimeout = 60_000;

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ApiKeysConfig } from '../../config/config.schema';
 
 export type Role = 'read' | 'admin';
@@ -31,6 +31,13 @@ export class ApiKeys {
     };
     add(config.admin, 'admin');
     add(config.read, 'read');
+  }
+
+  /** Adds a random admin key (for a loopback-only host with none configured) and returns it. */
+  generateAdmin(): string {
+    const key = randomBytes(18).toString('base64url');
+    this.keys.push({ digest: digest(key), role: 'admin' });
+    return key;
   }
 
   get size(): number {
