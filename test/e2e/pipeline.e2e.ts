@@ -21,7 +21,7 @@ function writeRecords(path: string): void {
     for (let f = 0; f < FLOWS; f++) {
       const t = 1_700_000_000 + f * 0.001 + s;
       lines.push(
-        `{"uid":"f${f}","seq":${s},"rtype":"${s === PER_FLOW - 1 ? 'final' : 'status'}","sid":"e2e","stime":${t},"ltime":${t},"dur":0,"proto":"udp","saddr":"10.0.${f >> 8 & 255}.${f & 255}","sport":${1024 + (f % 60000)},"dir":"->","daddr":"192.0.2.1","dport":53,"spkts":1,"dpkts":0,"sbytes":${60 + s},"dbytes":0}`,
+        `{"uid":"f${f}","seq":${s},"rtype":"${s === PER_FLOW - 1 ? 'final' : 'status'}","sid":"e2e","stime":${t},"ltime":${t},"dur":0,"proto":"udp","saddr":"10.0.${(f >> 8) & 255}.${f & 255}","sport":${1024 + (f % 60000)},"dir":"->","daddr":"192.0.2.1","dport":53,"spkts":1,"dpkts":0,"sbytes":${60 + s},"dbytes":0}`,
       );
     }
   }
@@ -55,7 +55,7 @@ describe('embedded pipeline: source-jsonl -> sink-file', () => {
   it('delivers 1,000,000 records through a slow sink exactly once, in order per flow, within the queue bound', async () => {
     let maxDepth = 0;
     let batches = 0;
-    let host: PluginHost | undefined;
+    const ref: { host?: PluginHost } = {};
     // A file sink that is deliberately slow: it sleeps on every batch, so the source must be held back.
     const slowSink = definePlugin({
       ...sinkFilePlugin,
@@ -64,7 +64,7 @@ describe('embedded pipeline: source-jsonl -> sink-file', () => {
         const sink = new FileSink(config, ctx);
         const handle = sink.handle.bind(sink);
         sink.handle = async (records: unknown[]) => {
-          for (const s of host!.getBus()!.stats()) maxDepth = Math.max(maxDepth, s.depth);
+          for (const s of ref.host!.getBus()!.stats()) maxDepth = Math.max(maxDepth, s.depth);
           if (++batches % 4 === 0) await new Promise((r) => setTimeout(r, 1));
           await handle(records);
         };
@@ -85,7 +85,7 @@ plugins:
       'inline',
       registry,
     );
-    host = new PluginHost(cfg);
+    const host = (ref.host = new PluginHost(cfg));
     await host.start();
     await host.untilDone();
     await host.stop();
@@ -126,6 +126,8 @@ plugins:
     const got = readFileSync(out, 'utf8').split('\n').filter(Boolean);
     expect(got.length).toBe(emitted);
     const want = readFileSync(input, 'utf8').split('\n', emitted);
-    expect(got.map((l) => JSON.parse(l).uid + '/' + JSON.parse(l).seq)).toEqual(want.map((l) => JSON.parse(l).uid + '/' + JSON.parse(l).seq));
+    expect(got.map((l) => JSON.parse(l).uid + '/' + JSON.parse(l).seq)).toEqual(
+      want.map((l) => JSON.parse(l).uid + '/' + JSON.parse(l).seq),
+    );
   }, 300_000);
 });

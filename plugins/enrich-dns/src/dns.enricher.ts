@@ -148,7 +148,7 @@ export class DnsEnricher implements HandlerService {
   private release(): void {
     if (!this.waiters.length) return;
     const still: typeof this.waiters = [];
-    for (const w of this.waiters) (w.t <= this.watermark ? w.resolve() : still.push(w));
+    for (const w of this.waiters) w.t <= this.watermark ? w.resolve() : still.push(w);
     this.waiters = still;
   }
 
@@ -186,7 +186,13 @@ export class DnsEnricher implements HandlerService {
     let labelled = 0;
     for (const r of records) {
       const f0 = r as { saddr: string; daddr: string; stime: number; uid?: unknown; rtype?: unknown } | null;
-      if (!f0 || typeof f0 !== 'object' || typeof f0.saddr !== 'string' || typeof f0.daddr !== 'string' || typeof f0.stime !== 'number') {
+      if (
+        !f0 ||
+        typeof f0 !== 'object' ||
+        typeof f0.saddr !== 'string' ||
+        typeof f0.daddr !== 'string' ||
+        typeof f0.stime !== 'number'
+      ) {
         this.ctx.count('bad_records');
         await this.ctx.reject('not a flow record: saddr, daddr and stime are required', r, 'flows');
         continue;
@@ -204,8 +210,14 @@ export class DnsEnricher implements HandlerService {
       }
       // A copy (other groups may share the input objects); Object.assign keeps it fast to extend.
       const f: Flow = Object.assign({}, f0);
-      if (names[0] !== undefined) (f.sname = names[0]), labelled++;
-      if (names[1] !== undefined) (f.dname = names[1]), labelled++;
+      if (names[0] !== undefined) {
+        f.sname = names[0];
+        labelled++;
+      }
+      if (names[1] !== undefined) {
+        f.dname = names[1];
+        labelled++;
+      }
       out.push(f);
     }
     this.figures.flows += out.length;
@@ -237,7 +249,10 @@ export class DnsEnricher implements HandlerService {
       tableEntries: this.table.size,
       tableEvicted: this.table.evicted,
       dnsServers: this.servers.size,
-      rogueServers: [...this.servers].filter(([, s]) => !s.allowed).map(([k]) => k).join(','),
+      rogueServers: [...this.servers]
+        .filter(([, s]) => !s.allowed)
+        .map(([k]) => k)
+        .join(','),
     };
   }
 }

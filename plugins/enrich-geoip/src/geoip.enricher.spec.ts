@@ -22,10 +22,14 @@ interface Net {
 
 function toBig(addr: string): { v: bigint; v4: boolean } {
   if (!addr.includes(':')) return { v: addr.split('.').reduce((a, o) => a * 256n + BigInt(o), 0n), v4: true };
-  let [head, tail] = addr.split('::');
+  const [head, tail] = addr.split('::');
   const parts = (s: string | undefined) => (s ? s.split(':') : []);
   const expand = (ps: string[]) =>
-    ps.flatMap((p) => (p.includes('.') ? (([a, b, c, d]) => [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)])(p.split('.').map(Number)) : [p]));
+    ps.flatMap((p) =>
+      p.includes('.')
+        ? (([a, b, c, d]) => [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)])(p.split('.').map(Number))
+        : [p],
+    );
   const h = expand(parts(head));
   const t = tail === undefined ? [] : expand(parts(tail));
   const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
@@ -45,7 +49,9 @@ function networks(name: string): Net[] {
   return rows.flatMap((row) =>
     Object.entries(row).map(([cidr, record]) => {
       const [a, len] = cidr.split('/');
-      let { v, v4 } = toBig(a);
+      const parsed = toBig(a);
+      const { v } = parsed;
+      let { v4 } = parsed;
       let bits = Number(len);
       if (!v4 && v < 2n ** 32n && bits >= 96) {
         v4 = true;
@@ -69,7 +75,15 @@ function table(name: string): { addr: string; record: Record<string, unknown> }[
     .map((n) => ({ addr: n.addr, record: n.record }));
 }
 
-const flow = (saddr: string, daddr: string, i = 0) => ({ uid: `u${i}`, seq: 0, rtype: 'final', sid: 't', saddr, daddr, proto: 'tcp' });
+const flow = (saddr: string, daddr: string, i = 0) => ({
+  uid: `u${i}`,
+  seq: 0,
+  rtype: 'final',
+  sid: 't',
+  saddr,
+  daddr,
+  proto: 'tcp',
+});
 
 const sideFields = (f: Record<string, unknown>, s: 's' | 'd'): GeoFields => {
   const out: GeoFields = {};
@@ -87,7 +101,13 @@ describe('enrich-geoip config', () => {
   it('validates the default config with one database', () => {
     const r = validateConfig(GeoipConfig, { cityDb: '/x.mmdb' });
     expect(r.issues).toEqual([]);
-    expect(r.value).toMatchObject({ cityDb: '/x.mmdb', cacheSize: 100_000, reloadCheckSec: 60, language: 'en', labelSpecial: true });
+    expect(r.value).toMatchObject({
+      cityDb: '/x.mmdb',
+      cacheSize: 100_000,
+      reloadCheckSec: 60,
+      language: 'en',
+      labelSpecial: true,
+    });
   });
 
   it('refuses bad values and unknown keys, every one', () => {
@@ -107,12 +127,20 @@ describe('enrich-geoip config', () => {
         { path: 'cityDb', message: 'no database configured: name at least one of cityDb, countryDb, asnDb, ispDb' },
       ]);
       const issues = await enrichGeoipPlugin.preflight!(
-        validateConfig(GeoipConfig, { cityDb: join(dir, 'none.mmdb'), countryDb: bad, asnDb: asText, ispDb: db('GeoIP2-City-Test') }).value!,
+        validateConfig(GeoipConfig, {
+          cityDb: join(dir, 'none.mmdb'),
+          countryDb: bad,
+          asnDb: asText,
+          ispDb: db('GeoIP2-City-Test'),
+        }).value!,
       );
       expect(issues).toEqual([
         { path: 'cityDb', message: `file not found: ${join(dir, 'none.mmdb')}` },
         { path: 'countryDb', message: expect.stringMatching(new RegExp(`^not a valid MaxMind DB file: ${bad}: `)) },
-        { path: 'asnDb', message: expect.stringMatching(/^not a valid MaxMind DB file: .*: no MaxMind DB metadata marker/) },
+        {
+          path: 'asnDb',
+          message: expect.stringMatching(/^not a valid MaxMind DB file: .*: no MaxMind DB metadata marker/),
+        },
         { path: 'ispDb', message: `database "GeoIP2-City" holds no autonomous system data: ${db('GeoIP2-City-Test')}` },
       ]);
     } finally {
@@ -164,7 +192,9 @@ describe('enrich-geoip values match the MaxMind test databases', () => {
   });
 
   it('combines databases: city fields from the city DB, AS fields from the ASN DB, first one wins', async () => {
-    const city = table('GeoIP2-City-Test').filter((r) => !specialLabel(r.addr) && (r.record.city as object | undefined));
+    const city = table('GeoIP2-City-Test').filter(
+      (r) => !specialLabel(r.addr) && (r.record.city as object | undefined),
+    );
     const asn = new Map(table('GeoLite2-ASN-Test').map((r) => [r.addr, r.record]));
     const both = city.filter((r) => asn.has(r.addr));
     const addrs = (both.length ? both : city).slice(0, 20);
@@ -189,7 +219,11 @@ describe('enrich-geoip values match the MaxMind test databases', () => {
       ['100.64.0.1', 'fe80::1'],
       ['::ffff:172.16.5.4', '224.0.0.251'],
     ];
-    const run = await runPlugin(enrichGeoipPlugin, { cityDb: db('GeoIP2-City-Test') }, { input: [pairs.map(([s, d], i) => flow(s, d, i))] });
+    const run = await runPlugin(
+      enrichGeoipPlugin,
+      { cityDb: db('GeoIP2-City-Test') },
+      { input: [pairs.map(([s, d], i) => flow(s, d, i))] },
+    );
     const got = (run.outputs.flows as Record<string, unknown>[]).map((f) => [f.snet, f.dnet, f.sco, f.dco]);
     expect(got).toEqual([
       ['private', 'loopback', undefined, undefined],
@@ -208,13 +242,19 @@ describe('enrich-geoip values match the MaxMind test databases', () => {
     const run = await runPlugin(enrichGeoipPlugin, { cityDb: db('GeoIP2-City-Test') }, { input: [flows] });
     expect(run.counters.lookups).toBe(2);
     expect(run.counters.cache_hits).toBe(98);
-    expect(new Set((run.outputs.flows as Record<string, unknown>[]).map((f) => `${f.sco}/${f.dco}`))).toEqual(new Set(['GB/GB']));
+    expect(new Set((run.outputs.flows as Record<string, unknown>[]).map((f) => `${f.sco}/${f.dco}`))).toEqual(
+      new Set(['GB/GB']),
+    );
   });
 
   it('dead-letters a record without addresses and keeps going; a MAC side gets no label', async () => {
-    const run = await runPlugin(enrichGeoipPlugin, { cityDb: db('GeoIP2-City-Test') }, {
-      input: [[{ uid: 'x' }, 'garbage', flow('02:00:00:00:00:01', '2.125.160.216')]],
-    });
+    const run = await runPlugin(
+      enrichGeoipPlugin,
+      { cityDb: db('GeoIP2-City-Test') },
+      {
+        input: [[{ uid: 'x' }, 'garbage', flow('02:00:00:00:00:01', '2.125.160.216')]],
+      },
+    );
     expect(run.rejected.map((r) => r.reason)).toEqual([
       'not a flow record: saddr and daddr must be address strings',
       'not a flow record: saddr and daddr must be address strings',

@@ -5,7 +5,8 @@ import { GeoDatabase, GeoFields, sameStamp, FileStamp } from './geoip.database';
 import { specialLabel } from './special.ranges';
 
 /** What an address resolves to: a special-range label, database fields, or nothing. */
-type Answer = ({ net: string } & Partial<Record<keyof GeoFields, undefined>>) | (GeoFields & { net?: undefined }) | null;
+type Answer =
+  ({ net: string } & Partial<Record<keyof GeoFields, undefined>>) | (GeoFields & { net?: undefined }) | null;
 
 /** The databases in use and the cache of their answers: swapped whole on reload. */
 interface Generation {
@@ -46,10 +47,16 @@ export class GeoipEnricher implements HandlerService {
         throw new PluginError(`${role}: ${(err as Error).message}`);
       }
     }
-    if (dbs.length === 0) throw new PluginError('no database configured: name at least one of cityDb, countryDb, asnDb, ispDb');
+    if (dbs.length === 0)
+      throw new PluginError('no database configured: name at least one of cityDb, countryDb, asnDb, ispDb');
     this.gen = { dbs, cache: new GenerationalLru(this.config.cacheSize) };
     for (const db of dbs) {
-      this.ctx.log.info('geoip database loaded', { role: db.role, path: db.path, type: db.info.databaseType, built: db.info.buildEpoch });
+      this.ctx.log.info('geoip database loaded', {
+        role: db.role,
+        path: db.path,
+        type: db.info.databaseType,
+        built: db.info.buildEpoch,
+      });
     }
     if (this.config.reloadCheckSec > 0) {
       this.timer = setInterval(() => void this.checkForUpdates(), this.config.reloadCheckSec * 1000);
@@ -113,7 +120,12 @@ export class GeoipEnricher implements HandlerService {
     const out: Flow[] = [];
     const before = { ...this.figures };
     for (const r of records) {
-      if (!r || typeof r !== 'object' || typeof (r as Flow).saddr !== 'string' || typeof (r as Flow).daddr !== 'string') {
+      if (
+        !r ||
+        typeof r !== 'object' ||
+        typeof (r as Flow).saddr !== 'string' ||
+        typeof (r as Flow).daddr !== 'string'
+      ) {
         this.ctx.count('bad_records');
         await this.ctx.reject('not a flow record: saddr and daddr must be address strings', r);
         continue;
@@ -159,12 +171,30 @@ export class GeoipEnricher implements HandlerService {
       return;
     }
     let n = 0;
-    if (a.co !== undefined) (f.sco = a.co), n++;
-    if (a.city !== undefined) (f.scity = a.city), n++;
-    if (a.lat !== undefined) (f.slat = a.lat), n++;
-    if (a.lon !== undefined) (f.slon = a.lon), n++;
-    if (a.as !== undefined) (f.sas = a.as), n++;
-    if (a.asorg !== undefined) (f.sasorg = a.asorg), n++;
+    if (a.co !== undefined) {
+      f.sco = a.co;
+      n++;
+    }
+    if (a.city !== undefined) {
+      f.scity = a.city;
+      n++;
+    }
+    if (a.lat !== undefined) {
+      f.slat = a.lat;
+      n++;
+    }
+    if (a.lon !== undefined) {
+      f.slon = a.lon;
+      n++;
+    }
+    if (a.as !== undefined) {
+      f.sas = a.as;
+      n++;
+    }
+    if (a.asorg !== undefined) {
+      f.sasorg = a.asorg;
+      n++;
+    }
     this.figures.labelled += n;
   }
 
@@ -176,12 +206,30 @@ export class GeoipEnricher implements HandlerService {
       return;
     }
     let n = 0;
-    if (a.co !== undefined) (f.dco = a.co), n++;
-    if (a.city !== undefined) (f.dcity = a.city), n++;
-    if (a.lat !== undefined) (f.dlat = a.lat), n++;
-    if (a.lon !== undefined) (f.dlon = a.lon), n++;
-    if (a.as !== undefined) (f.das = a.as), n++;
-    if (a.asorg !== undefined) (f.dasorg = a.asorg), n++;
+    if (a.co !== undefined) {
+      f.dco = a.co;
+      n++;
+    }
+    if (a.city !== undefined) {
+      f.dcity = a.city;
+      n++;
+    }
+    if (a.lat !== undefined) {
+      f.dlat = a.lat;
+      n++;
+    }
+    if (a.lon !== undefined) {
+      f.dlon = a.lon;
+      n++;
+    }
+    if (a.as !== undefined) {
+      f.das = a.as;
+      n++;
+    }
+    if (a.asorg !== undefined) {
+      f.dasorg = a.asorg;
+      n++;
+    }
     this.figures.labelled += n;
   }
 

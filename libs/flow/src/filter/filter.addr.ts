@@ -73,7 +73,10 @@ export function formatIpv6(g: readonly number[]): string {
     }
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) ((bestAt = i), (bestLen = j - i));
+    if (j - i > bestLen) {
+      bestAt = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = g.map((x) => x.toString(16));

@@ -16,7 +16,7 @@ import {
   OP_WORDS,
   PROTO_BY_NUMBER,
   PROTO_WORDS,
-  protoValues,
+  protoValues as _protoValues,
   SERVICES,
   sided,
   STATE_WORDS,
