@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-APT_PACKAGES=(libpcap-dev argus-server argus-client tcpdump chromium maven python3 iproute2 curl)
+APT_PACKAGES=(libpcap-dev argus-server argus-client tcpdump chromium maven python3 iproute2 curl bc)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

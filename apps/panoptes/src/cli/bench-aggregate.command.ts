@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { benchGroup } from './bench.command';
 import { encodeFlowJson, FlowRecord } from '@panoptes/flow';
 import {
   AggregateRecord,
@@ -31,9 +32,7 @@ const KEYS = ['saddr/24', 'dport'];
  * Prints one JSON line.
  */
 export function registerBenchAggregate(program: Command): void {
-  const bench =
-    program.commands.find((c) => c.name() === 'bench') ??
-    program.command('bench').description('benchmarks, one JSON line each');
+  const bench = benchGroup(program);
   bench
     .command('aggregate')
     .description('rollup records/s (saddr/24, dport; 60 s bins) beside racluster on the same argus records')

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { benchGroup } from './bench.command';
 import { PluginContext, validateConfig } from '@panoptes/plugin-sdk';
 import { GeoipConfig, GeoipEnricher } from '@panoptes/plugin-enrich-geoip';
 import { DnsEnrichConfig, DnsEnricher } from '@panoptes/plugin-enrich-dns';
@@ -23,8 +24,7 @@ interface BenchEnrichOptions {
  * emitted), without the bus. Prints one JSON line.
  */
 export function registerBenchEnrich(program: Command): void {
-  const bench =
-    program.commands.find((c) => c.name() === 'bench') ?? program.command('bench').description('benchmarks, one JSON line each');
+  const bench = benchGroup(program);
   bench
     .command('enrich')
     .description('enrich synthetic flows with enrich-geoip then enrich-dns: {flows, seconds, flowsPerSec, ...}')
@@ -69,12 +69,22 @@ async function benchEnrich(o: BenchEnrichOptions): Promise<number> {
   const n = Number(o.flows);
   const nServers = Number(o.servers);
   const batchSize = Number(o.batch);
-  const countryDb = o.countryDb ?? (o.cityDb ? undefined : join(repoRoot(), '..', 'shared', 'data', 'mmdb', 'full-real', 'iptoasn-country.mmdb'));
+  const countryDb =
+    o.countryDb ??
+    (o.cityDb ? undefined : join(repoRoot(), '..', 'shared', 'data', 'mmdb', 'full-real', 'iptoasn-country.mmdb'));
   if (countryDb && !existsSync(countryDb)) {
-    process.stderr.write(`panoptes bench enrich: no country database at ${countryDb}: pass --country-db or --city-db\n`);
+    process.stderr.write(
+      `panoptes bench enrich: no country database at ${countryDb}: pass --country-db or --city-db\n`,
+    );
     return 1;
   }
-  const geoCfg = validateConfig(GeoipConfig, { countryDb, cityDb: o.cityDb, asnDb: o.asnDb, cacheSize: Number(o.cache), reloadCheckSec: 0 });
+  const geoCfg = validateConfig(GeoipConfig, {
+    countryDb,
+    cityDb: o.cityDb,
+    asnDb: o.asnDb,
+    cacheSize: Number(o.cache),
+    reloadCheckSec: 0,
+  });
   const dnsCfg = validateConfig(DnsEnrichConfig, { alignWaitMs: 0 });
   if (!geoCfg.value || !dnsCfg.value) {
     process.stderr.write(`panoptes bench enrich: ${JSON.stringify([...geoCfg.issues, ...dnsCfg.issues])}\n`);
@@ -89,15 +99,28 @@ async function benchEnrich(o: BenchEnrichOptions): Promise<number> {
 
   // Servers: routable IPv4 (and a tenth IPv6) addresses; clients: private and public.
   const rand = rng(1);
-  const ip4 = () => `${1 + Math.floor(rand() * 222)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`;
-  const ip6 = () => `2a0${Math.floor(rand() * 9)}:${Math.floor(rand() * 65536).toString(16)}:${Math.floor(rand() * 65536).toString(16)}::${Math.floor(rand() * 65536).toString(16)}`;
+  const ip4 = () =>
+    `${1 + Math.floor(rand() * 222)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`;
+  const ip6 = () =>
+    `2a0${Math.floor(rand() * 9)}:${Math.floor(rand() * 65536).toString(16)}:${Math.floor(rand() * 65536).toString(16)}::${Math.floor(rand() * 65536).toString(16)}`;
   const servers = Array.from({ length: nServers }, (_, i) => (i % 10 === 9 ? ip6() : ip4()));
-  const clients = Array.from({ length: 20_000 }, (_, i) => (i % 2 ? `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}` : ip4()));
+  const clients = Array.from({ length: 20_000 }, (_, i) =>
+    i % 2 ? `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}` : ip4(),
+  );
   const t0 = 1_700_000_000;
   // Passive DNS: 60% of the servers were resolved by their clients first.
   const answers = servers
     .filter((_, i) => i % 5 < 3)
-    .map((s, i) => ({ time: t0, sid: 'bench', client: clients[i % clients.length], server: '8.8.8.8', qname: `host${i}.example.com`, qtype: 'A', rcode: 'NOERROR', answers: [{ name: `host${i}.example.com`, type: s.includes(':') ? 'AAAA' : 'A', ttl: 3600, data: s }] }));
+    .map((s, i) => ({
+      time: t0,
+      sid: 'bench',
+      client: clients[i % clients.length],
+      server: '8.8.8.8',
+      qname: `host${i}.example.com`,
+      qtype: 'A',
+      rcode: 'NOERROR',
+      answers: [{ name: `host${i}.example.com`, type: s.includes(':') ? 'AAAA' : 'A', ttl: 3600, data: s }],
+    }));
   for (let i = 0; i < answers.length; i += batchSize) await dns.handle(answers.slice(i, i + batchSize), 'dns');
 
   // Skewed server popularity (a few servers get most flows), as on real links.
@@ -107,7 +130,25 @@ async function benchEnrich(o: BenchEnrichOptions): Promise<number> {
     for (let j = i; j < Math.min(n, i + batchSize); j++) {
       const si = Math.floor(nServers * rand() ** 3);
       const ci = si % 5 < 3 ? (si * 3) % clients.length : Math.floor(rand() * clients.length);
-      b.push({ uid: `f${j}`, seq: 0, rtype: 'final', sid: 'bench', stime: t0 + 1 + j / 1e5, ltime: t0 + 2 + j / 1e5, dur: 1, proto: 'tcp', saddr: clients[ci], sport: 1024 + (j % 60000), dir: '->', daddr: servers[si], dport: 443, spkts: 10, dpkts: 12, sbytes: 1500, dbytes: 9000 });
+      b.push({
+        uid: `f${j}`,
+        seq: 0,
+        rtype: 'final',
+        sid: 'bench',
+        stime: t0 + 1 + j / 1e5,
+        ltime: t0 + 2 + j / 1e5,
+        dur: 1,
+        proto: 'tcp',
+        saddr: clients[ci],
+        sport: 1024 + (j % 60000),
+        dir: '->',
+        daddr: servers[si],
+        dport: 443,
+        spkts: 10,
+        dpkts: 12,
+        sbytes: 1500,
+        dbytes: 9000,
+      });
     }
     batches.push(b);
   }
@@ -146,7 +187,11 @@ async function benchEnrich(o: BenchEnrichOptions): Promise<number> {
     dnsOnlyFlowsPerSec: Math.round(n / dnsSec),
     // Three passes went through enrich-geoip (warm-up, geo alone, both), two sides each.
     geoCacheHitRatio: Number((Number(gs.cacheHits) / (3 * 2 * n)).toFixed(3)),
-    sampleLabelled: { dco: last.filter((f) => f.dco).length, dname: last.filter((f) => f.dname).length, of: last.length },
+    sampleLabelled: {
+      dco: last.filter((f) => f.dco).length,
+      dname: last.filter((f) => f.dname).length,
+      of: last.length,
+    },
     peakRssMiB: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)),
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);

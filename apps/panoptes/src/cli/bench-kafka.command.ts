@@ -1,8 +1,18 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { closeSync, createWriteStream, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { benchGroup } from './bench.command';
 import { startKafkaBroker } from '@panoptes/testing';
 import { repoRoot } from '../runtime/paths';
 import { setExitCode } from './program';
@@ -26,11 +36,12 @@ interface BenchKafkaOptions {
  * Prints one JSON line.
  */
 export function registerBenchKafka(program: Command): void {
-  const bench =
-    program.commands.find((c) => c.name() === 'bench') ?? program.command('bench').description('benchmarks, one JSON line each');
+  const bench = benchGroup(program);
   bench
     .command('kafka')
-    .description('source -> Kafka -> transform -> Kafka -> sink-file: {records, seconds, recordsPerSec, avgRecordBytes, ...}')
+    .description(
+      'source -> Kafka -> transform -> Kafka -> sink-file: {records, seconds, recordsPerSec, avgRecordBytes, ...}',
+    )
     .option('--records <n>', 'flow records to push through', '1000000')
     .option('--brokers <list>', 'bootstrap brokers (default: start the test broker, test/kafka/broker.sh)')
     .option('--mode <mode>', 'processes (one per role) or single (all roles in one process)', 'processes')
@@ -60,7 +71,10 @@ async function benchKafka(opts: BenchKafkaOptions): Promise<number> {
       started = Date.now();
       source = role(children, cfg, []);
     } else {
-      await Promise.all([ready(role(children, cfg, ['--only', 'sink'])), ready(role(children, cfg, ['--only', 'geo']))]);
+      await Promise.all([
+        ready(role(children, cfg, ['--only', 'sink'])),
+        ready(role(children, cfg, ['--only', 'geo'])),
+      ]);
       started = Date.now();
       source = role(children, cfg, ['--only', 'source']);
     }

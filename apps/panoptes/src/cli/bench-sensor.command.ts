@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { benchGroup } from './bench.command';
 import { captureToFile } from '@panoptes/capture';
 import { setExitCode } from './program';
 
@@ -14,15 +15,20 @@ interface BenchSensorOptions {
  * benchmark has.
  */
 export function registerBenchSensor(program: Command): void {
-  const bench =
-    program.commands.find((c) => c.name() === 'bench') ?? program.command('bench').description('benchmarks, one JSON line each');
+  const bench = benchGroup(program);
   bench
     .command('sensor')
     .description('meter a capture file as fast as possible: {packets, flows, records, seconds, pps, peakRssMiB}')
     .argument('<file>', 'pcap or pcapng file')
-    .addOption(new Option('--format <format>', 'also format records (written to --out)').choices(['none', 'json', 'csv']).default('none'))
+    .addOption(
+      new Option('--format <format>', 'also format records (written to --out)')
+        .choices(['none', 'json', 'csv'])
+        .default('none'),
+    )
     .option('--out <file>', 'where formatted records go', '/dev/null')
-    .action(async (file: string, opts: BenchSensorOptions, cmd: Command) => setExitCode(cmd, await benchSensor(file, opts)));
+    .action(async (file: string, opts: BenchSensorOptions, cmd: Command) =>
+      setExitCode(cmd, await benchSensor(file, opts)),
+    );
 }
 
 async function benchSensor(file: string, opts: BenchSensorOptions): Promise<number> {

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { benchGroup } from './bench.command';
 import { acquireFlowStore, generateSyntheticFlows } from '@panoptes/store';
 import { genPcapPath } from '@panoptes/plugin-aggregate';
 import { parseConfig } from '../config/config.loader';
@@ -34,9 +35,7 @@ const PAGE = `/api/v1/flows?filter=${encodeURIComponent('tcp and dst port 443')}
  * of about as many records. Prints one JSON line.
  */
 export function registerBenchStore(program: Command): void {
-  const bench =
-    program.commands.find((c) => c.name() === 'bench') ??
-    program.command('bench').description('benchmarks, one JSON line each');
+  const bench = benchGroup(program);
   bench
     .command('store')
     .description(

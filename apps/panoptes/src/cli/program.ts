@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerRun } from './run.command';
+import { registerBenchAll } from './bench.command';
 import { registerConvert } from './convert.command';
 import { registerCluster } from './cluster.command';
 import { registerBenchAggregate } from './bench-aggregate.command';
@@ -13,6 +14,7 @@ import { registerBenchKafka } from './bench-kafka.command';
 /** Every subcommand registers itself here, one line each. */
 const COMMANDS: ((program: Command) => void)[] = [
   registerRun,
+  registerBenchAll,
   registerConvert,
   registerCluster,
   registerBenchAggregate,
