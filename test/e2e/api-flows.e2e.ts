@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+/* eslint-disable @typescript-eslint/no-explicit-any -- the JSON bodies of the API under test */
 /**
  * The flow store through the REST API against ground truth: gen-pcap.py's
  * truth for 5000 generated flows becomes flow records (some flows split into
@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
  * host into sink-store, and every listing, page, filter and aggregate the API
  * answers is compared with what the truth says.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, spawnPanoptes, TruthFlow } from '@panoptes/testing';
 import {

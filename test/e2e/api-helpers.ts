@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { genPcap, PanoptesProcess, repoRoot, spawnPanoptes, TruthFlow } from '@panoptes/testing';
+import { FlowRecord } from '@panoptes/flow';
+import { genPcap, PanoptesProcess, recordsOf, repoRoot, spawnPanoptes, TruthFlow } from '@panoptes/testing';
 
 export const ADMIN_KEY = 'e2e-admin-0123456789abcdef';
 export const READ_KEY = 'e2e-read-0123456789abcdef';
@@ -68,16 +69,15 @@ export function apiSection(extra = ''): string {
   return `api: { listen: "127.0.0.1:0", keys: { admin: [${ADMIN_KEY}], read: [${READ_KEY}] }${extra} }`;
 }
 
-/** gen-pcap ground truth and the flow records made from it (test/fixtures/store/truth-to-flows.js). */
+/** gen-pcap ground truth and the flow records made from it. */
 export function truthFlows(args: Record<string, number>): {
   truth: TruthFlow[];
-  records: Record<string, any>[];
+  records: FlowRecord[];
   pcap: string;
 } {
   const cap = genPcap(args);
-  const { recordsOf } = require(join(repoRoot(), 'test', 'fixtures', 'store', 'truth-to-flows.js'));
   const truth = cap.truth();
-  return { truth, records: truth.flatMap((t: TruthFlow, i: number) => recordsOf(t, i)), pcap: cap.pcap };
+  return { truth, records: truth.flatMap(recordsOf), pcap: cap.pcap };
 }
 
 export function writeJsonl(path: string, records: readonly object[]): string {

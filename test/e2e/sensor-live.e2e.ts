@@ -20,7 +20,7 @@ function get(port: number, path: string): Promise<{ localPort: number; sent: num
       res.setEncoding('utf8');
       res.on('data', (d) => (body += d));
       res.on('end', () => {
-        const s = req.socket;
+        const s = req.socket!;
         // Wait for the close so every byte has crossed the socket.
         const done = () => resolve({ localPort, sent: s.bytesWritten, received: s.bytesRead, body });
         if (s.destroyed) done();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FlowRecord } from '@panoptes/flow';
 import { Aggregator, AggregatorOptions } from './aggregate.aggregator';
 import { AggregateRecord } from './aggregate.record';
-import { generateTruth, TruthFlow, truthRecords } from './aggregate.truth';
+import { generateTruth, TruthFlow, truthRecords } from '@panoptes/testing';
 
 const BIN = 60;
 const LATENESS = 30;
@@ -51,7 +51,7 @@ describe('Aggregator over gen-pcap ground truth (20000 flows)', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'panoptes-agg-'));
-    truth = generateTruth(dir, ['--flows', '20000', '--seed', '7', '--rate', '100']);
+    truth = generateTruth({ flows: 20000, seed: 7, rate: 100 });
     // Flows that last a while report a status record then a final one, within the same window.
     records = truth.flatMap((f, i) => {
       const mid = (f.stime + f.ltime) / 2;
@@ -92,7 +92,7 @@ describe('Aggregator over gen-pcap ground truth (20000 flows)', () => {
       e.daddrs.add(f.daddr);
     }
     for (const r of records) {
-      const key = `${Math.floor(r.stime / BIN) * BIN} ${slash24(r.saddr)} ${r.proto} ${r.dport}`;
+      const key = `${Math.floor(r.stime / BIN) * BIN} ${slash24(r.saddr)} ${r.proto} ${r.dport ?? null}`;
       expected.get(key)!.trans++;
     }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { captureToFile } from '@panoptes/capture';
 import { Aggregator } from './aggregate.aggregator';
 import { AggregateRecord } from './aggregate.record';
-import { generateTruth, TruthFlow } from './aggregate.truth';
+import { genPcap, TruthFlow } from '@panoptes/testing';
 
 const BIN = 60;
 const PROTO: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'ipv6-icmp' };
@@ -42,11 +42,14 @@ function rollup(records: Record<string, unknown>[]): { out: AggregateRecord[]; l
 describe('aggregate over the native sensor’s records of a gen-pcap capture', () => {
   let dir: string;
   let truth: TruthFlow[];
+  let pcap: string;
   const expected = new Map<string, { flows: number; spkts: number; dpkts: number; sbytes: number; dbytes: number }>();
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'panoptes-agg-pcap-'));
-    truth = generateTruth(dir, ['--flows', '20000', '--seed', '3', '--rate', '100']);
+    const cap = genPcap({ flows: 20000, seed: 3, rate: 100 });
+    pcap = cap.pcap;
+    truth = cap.truth();
     for (const f of truth) {
       const key = `${Math.floor(f.stime / BIN) * BIN} ${slash24(f.saddr)} ${PROTO[f.proto]} ${f.dport}`;
       let e = expected.get(key);
@@ -62,7 +65,7 @@ describe('aggregate over the native sensor’s records of a gen-pcap capture', (
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('final records only: equals the ground truth by window and key', async () => {
-    const records = await meter(join(dir, 'capture.pcap'), join(dir, 'final.jsonl'), 0);
+    const records = await meter(pcap, join(dir, 'final.jsonl'), 0);
     expect(records.length).toBe(truth.length);
     const { out, late } = rollup(records);
     expect(late).toBe(0);
@@ -83,7 +86,7 @@ describe('aggregate over the native sensor’s records of a gen-pcap capture', (
   });
 
   it('with 1 s status records: every flow counted once, in the window it started, and every byte counted', async () => {
-    const records = await meter(join(dir, 'capture.pcap'), join(dir, 'status.jsonl'), 1);
+    const records = await meter(pcap, join(dir, 'status.jsonl'), 1);
     expect(records.filter((r) => r.rtype === 'status').length).toBeGreaterThan(0);
     const { out, late } = rollup(records);
     expect(late).toBe(0);

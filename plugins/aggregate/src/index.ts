@@ -19,4 +19,3 @@ export { type AggregateRecord } from './aggregate.record';
 export { parseKeys, splitKeyList, KeySpecError } from './aggregate.keys';
 export { HyperLogLog, hashValue } from './aggregate.hll';
 export { argusRecords, timeAggregation, timeRacluster, type RunTiming } from './aggregate.bench';
-export { generateTruth, genPcapPath, truthRecords, type TruthFlow } from './aggregate.truth';

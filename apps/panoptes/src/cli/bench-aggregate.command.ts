@@ -3,13 +3,13 @@ import { existsSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { genPcapScript } from '../runtime/paths';
 import { benchGroup } from './bench.command';
 import { encodeFlowJson, FlowRecord } from '@panoptes/flow';
 import {
   AggregateRecord,
   Aggregator,
   argusRecords,
-  genPcapPath,
   timeAggregation,
   timeRacluster,
 } from '@panoptes/plugin-aggregate';
@@ -102,7 +102,7 @@ function standardArgusFile(): string {
   mkdirSync(dir, { recursive: true });
   const pcap = join(dir, 'std-100000-128-1.pcap');
   process.stderr.write(`panoptes bench aggregate: making ${argus} (once)\n`);
-  execFileSync('python3', [genPcapPath(), '--flows', '100000', '--snaplen', '128', '--seed', '1', '--out', pcap], {
+  execFileSync('python3', [genPcapScript(), '--flows', '100000', '--snaplen', '128', '--seed', '1', '--out', pcap], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   execFileSync('argus', ['-r', pcap, '-w', `${argus}.part`], { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { benchGroup } from './bench.command';
 import { acquireFlowStore, generateSyntheticFlows } from '@panoptes/store';
-import { genPcapPath } from '@panoptes/plugin-aggregate';
+import { genPcapScript } from '../runtime/paths';
 import { parseConfig } from '../config/config.loader';
 import { PluginHost } from '../runtime/plugin-host';
 import { setLogLevel } from '../runtime/logger';
@@ -206,7 +206,7 @@ function raclusterTop20(dir: string, records: number, say: (m: string) => void):
     if (!existsSync(std)) {
       const pcap = join(dir, 'std-100000-128-1.pcap');
       say(`making ${std} (once)`);
-      execFileSync('python3', [genPcapPath(), '--flows', '100000', '--snaplen', '128', '--seed', '1', '--out', pcap], {
+      execFileSync('python3', [genPcapScript(), '--flows', '100000', '--snaplen', '128', '--seed', '1', '--out', pcap], {
         stdio: 'ignore',
       });
       execFileSync('argus', ['-r', pcap, '-w', `${std}.part`], { stdio: 'ignore' });

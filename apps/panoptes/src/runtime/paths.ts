@@ -19,3 +19,8 @@ export function repoRoot(): string {
 export function panoptesVersion(): string {
   return JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')).version;
 }
+
+/** The team's traffic generator, kept in the repository for tests and benchmarks. */
+export function genPcapScript(): string {
+  return join(repoRoot(), 'test', 'tools', 'gen-pcap.py');
+}
