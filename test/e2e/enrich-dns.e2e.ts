@@ -1,24 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { spawnPanoptes } from '@panoptes/testing';
+import { join } from 'node:path';
+import { genPcap, spawnPanoptes, TruthFlow } from '@panoptes/testing';
 
-const GEN = resolve(__dirname, '../../../shared/tools/gen-pcap.py');
-const have = existsSync(GEN);
-if (!have) console.log(`skipping the sensor-pcap -> enrich-dns end-to-end test: ${GEN} is absent`);
-
-interface Truth {
-  kind: string;
-  saddr: string;
-  sport: number | null;
-  daddr: string;
-  dport: number | null;
-  ltime: number;
-  dname: string | null;
-  qname: string | null;
-  rogue: boolean;
-}
+type Truth = TruthFlow;
 
 const lines = <T>(path: string): T[] =>
   readFileSync(path, 'utf8')
@@ -26,14 +11,12 @@ const lines = <T>(path: string): T[] =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as T);
 
-(have ? describe : describe.skip)('sensor-pcap -> enrich-dns on a gen-pcap capture (built CLI)', () => {
+describe('sensor-pcap -> enrich-dns on a gen-pcap capture (built CLI)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'panoptes-dns-e2e-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('labels TCP flows with the truth dname (>= 99%, none wrong) and alerts on exactly the rogue answers', async () => {
-    const pcap = join(dir, 'x.pcap');
-    const truthFile = join(dir, 't.jsonl');
-    execFileSync('python3', [GEN, '--flows', '20000', '--rogue-share', '0.05', '--truth', truthFile, '--out', pcap], { stdio: 'ignore' });
+    const { pcap, truthPath: truthFile } = genPcap({ flows: 20000, 'rogue-share': 0.05 });
     const cfg = join(dir, 'dns.yaml');
     writeFileSync(
       cfg,
