@@ -86,7 +86,7 @@ export function mergeRecordsSql(from: string, present?: ReadonlySet<string>): st
     if (COUNTERS.has(d.name)) return `sum(${c}) AS ${c}`;
     if (d.name === 'stime') return `min(${c}) AS ${c}`;
     if (d.name === 'ltime') return `max(${c}) AS ${c}`;
-    if (d.name === 'dur') return `max("ltime") - min("stime") AS ${c}`;
+    if (d.name === 'dur') return `round(max("ltime") - min("stime"), 6) AS ${c}`;
     if (d.name === 'seq') return `max(${c}) AS ${c}`;
     // The latest record's value; an older one when the latest has none.
     return `arg_max(${c}, "seq") FILTER (WHERE ${c} IS NOT NULL) AS ${c}`;
@@ -107,7 +107,7 @@ export function combineSql(batch: string): string {
       return `CASE WHEN p."uid" IS NULL THEN n.${c} ELSE coalesce(p.${c}, 0) + coalesce(n.${c}, 0) END AS ${c}`;
     if (d.name === 'stime') return `least(n.${c}, p.${c}) AS ${c}`;
     if (d.name === 'ltime') return `greatest(n.${c}, p.${c}) AS ${c}`;
-    if (d.name === 'dur') return `greatest(n."ltime", p."ltime") - least(n."stime", p."stime") AS ${c}`;
+    if (d.name === 'dur') return `round(greatest(n."ltime", p."ltime") - least(n."stime", p."stime"), 6) AS ${c}`;
     if (d.name === 'seq') return `greatest(n.${c}, p.${c}) AS ${c}`;
     return `CASE WHEN ${newer} THEN coalesce(n.${c}, p.${c}) ELSE coalesce(p.${c}, n.${c}) END AS ${c}`;
   });
