@@ -21,6 +21,16 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-export { PluginHost } from './runtime/plugin-host';
-export { loadConfigFile, parseConfig } from './config/config.loader';
-export { PLUGINS } from './plugins';
+// The library entry points load on first use, so the CLI's start-up (and a
+// command such as `panoptes read` that needs none of them) does not pay for
+// Nest, the plugins and their clients.
+export type { PluginHost } from './runtime/plugin-host';
+export type { loadConfigFile, parseConfig } from './config/config.loader';
+export type { PLUGINS } from './plugins';
+const lazy: Record<string, () => unknown> = {
+  PluginHost: () => require('./runtime/plugin-host').PluginHost,
+  loadConfigFile: () => require('./config/config.loader').loadConfigFile,
+  parseConfig: () => require('./config/config.loader').parseConfig,
+  PLUGINS: () => require('./plugins').PLUGINS,
+};
+for (const [name, get] of Object.entries(lazy)) Object.defineProperty(exports, name, { enumerable: true, get });

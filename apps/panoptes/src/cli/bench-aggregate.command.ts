@@ -6,13 +6,7 @@ import { Command } from 'commander';
 import { genPcapScript } from '../runtime/paths';
 import { benchGroup } from './bench.command';
 import { encodeFlowJson, FlowRecord } from '@panoptes/flow';
-import {
-  AggregateRecord,
-  Aggregator,
-  argusRecords,
-  timeAggregation,
-  timeRacluster,
-} from '@panoptes/plugin-aggregate';
+import type { AggregateRecord } from '@panoptes/plugin-aggregate';
 import { readFlowFile } from './cluster.command';
 import { setExitCode } from './program';
 
@@ -43,6 +37,8 @@ export function registerBenchAggregate(program: Command): void {
 }
 
 async function benchAggregate(opts: BenchAggregateOptions): Promise<number> {
+  // Loaded here so that other commands start without it (and its plugin SDK).
+  const { Aggregator, argusRecords, timeAggregation, timeRacluster } = await import('@panoptes/plugin-aggregate');
   const runs = Math.max(1, Number(opts.runs) || 5);
   const binSec = Number(opts.bin);
   let argusFile: string;

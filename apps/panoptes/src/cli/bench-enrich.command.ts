@@ -2,9 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { benchGroup } from './bench.command';
-import { PluginContext, validateConfig } from '@panoptes/plugin-sdk';
-import { GeoipConfig, GeoipEnricher } from '@panoptes/plugin-enrich-geoip';
-import { DnsEnrichConfig, DnsEnricher } from '@panoptes/plugin-enrich-dns';
+import type { PluginContext } from '@panoptes/plugin-sdk';
 import { repoRoot } from '../runtime/paths';
 import { setExitCode } from './program';
 
@@ -66,6 +64,10 @@ function context(sink: { out: unknown[] }): PluginContext {
 }
 
 async function benchEnrich(o: BenchEnrichOptions): Promise<number> {
+  // Loaded here so that other commands start without them.
+  const { validateConfig } = await import('@panoptes/plugin-sdk');
+  const { GeoipConfig, GeoipEnricher } = await import('@panoptes/plugin-enrich-geoip');
+  const { DnsEnrichConfig, DnsEnricher } = await import('@panoptes/plugin-enrich-dns');
   const n = Number(o.flows);
   const nServers = Number(o.servers);
   const batchSize = Number(o.batch);

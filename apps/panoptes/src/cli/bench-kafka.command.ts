@@ -13,7 +13,6 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { benchGroup } from './bench.command';
-import { startKafkaBroker } from '@panoptes/testing';
 import { repoRoot } from '../runtime/paths';
 import { setExitCode } from './program';
 
@@ -55,6 +54,7 @@ export function registerBenchKafka(program: Command): void {
 async function benchKafka(opts: BenchKafkaOptions): Promise<number> {
   const records = Number(opts.records);
   const dir = mkdtempSync(join(tmpdir(), 'panoptes-bench-kafka-'));
+  const { startKafkaBroker } = await import('@panoptes/testing');
   const broker = opts.brokers ? undefined : await startKafkaBroker();
   const brokers = opts.brokers ? opts.brokers.split(',') : broker!.brokers;
   const children: ChildProcess[] = [];

@@ -5,12 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { benchGroup } from './bench.command';
-import { acquireFlowStore, generateSyntheticFlows } from '@panoptes/store';
+import type * as StoreModule from '@panoptes/store';
 import { genPcapScript } from '../runtime/paths';
-import { parseConfig } from '../config/config.loader';
-import { PluginHost } from '../runtime/plugin-host';
 import { setLogLevel } from '../runtime/logger';
-import { startApi } from '../api/api.server';
 import { setExitCode } from './program';
 
 interface BenchStoreOptions {
@@ -49,7 +46,14 @@ export function registerBenchStore(program: Command): void {
     .action(async (opts: BenchStoreOptions, cmd: Command) => setExitCode(cmd, await benchStore(opts)));
 }
 
+// DuckDB, Nest and the plugins load when this benchmark runs, not at every CLI start.
+const store = (): Promise<typeof StoreModule> => import('@panoptes/store');
+
 async function benchStore(opts: BenchStoreOptions): Promise<number> {
+  const { acquireFlowStore, generateSyntheticFlows } = await store();
+  const { parseConfig } = await import('../config/config.loader');
+  const { PluginHost } = await import('../runtime/plugin-host');
+  const { startApi } = await import('../api/api.server');
   const records = Math.max(6, Number(opts.records) || 10_000_000);
   const runs = Math.max(5, Number(opts.runs) || 50);
   const dir = join(tmpdir(), 'panoptes-bench');
@@ -137,6 +141,7 @@ plugins:
  * a status and a final record, the sensor's usual fields.
  */
 async function appendRate(dir: string): Promise<object> {
+  const { acquireFlowStore } = await store();
   const path = join(dir, `append-${process.pid}.duckdb`);
   const lease = await acquireFlowStore(path);
   const batch = 10_000;
@@ -206,9 +211,13 @@ function raclusterTop20(dir: string, records: number, say: (m: string) => void):
     if (!existsSync(std)) {
       const pcap = join(dir, 'std-100000-128-1.pcap');
       say(`making ${std} (once)`);
-      execFileSync('python3', [genPcapScript(), '--flows', '100000', '--snaplen', '128', '--seed', '1', '--out', pcap], {
-        stdio: 'ignore',
-      });
+      execFileSync(
+        'python3',
+        [genPcapScript(), '--flows', '100000', '--snaplen', '128', '--seed', '1', '--out', pcap],
+        {
+          stdio: 'ignore',
+        },
+      );
       execFileSync('argus', ['-r', pcap, '-w', `${std}.part`], { stdio: 'ignore' });
       renameSync(`${std}.part`, std);
     }

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command, Option } from 'commander';
 import { compileFilter, decodeFlowCsv, FilterError, FlowPredicate, splitCsvLine } from '@panoptes/flow';
-import { AggregateRecord, Aggregator, KeySpecError, splitKeyList, TopBy } from '@panoptes/plugin-aggregate';
+import type { AggregateRecord, Aggregator, TopBy } from '@panoptes/plugin-aggregate';
 import { setExitCode } from './program';
 
 interface ClusterOptions {
@@ -56,6 +56,8 @@ export function registerCluster(program: Command): void {
 }
 
 async function cluster(opts: ClusterOptions): Promise<number> {
+  // Loaded here so that other commands start without it (and its plugin SDK).
+  const { Aggregator, KeySpecError, splitKeyList } = await import('@panoptes/plugin-aggregate');
   const fail = (msg: string): number => {
     process.stderr.write(`panoptes cluster: ${msg}\n`);
     return 1;

@@ -2,7 +2,6 @@ import { createWriteStream, WriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { csvHeader, encodeFlowCsv, encodeFlowJson } from '@panoptes/flow';
-import { readZeekFile, zeekLogsIn } from '@panoptes/plugin-ingest-zeek';
 import { setExitCode } from './program';
 
 interface ConvertOptions {
@@ -30,10 +29,14 @@ export function registerConvert(program: Command): void {
     .option('-w, --write <file>', 'output file (default: standard output)')
     .option('--format <format>', 'output format: json (JSON lines) or csv', 'json')
     .option('--sid <name>', 'value of the sid field of every record', 'zeek')
-    .action(async (inputs: string[], opts: ConvertOptions, cmd: Command) => setExitCode(cmd, await convert(inputs, opts)));
+    .action(async (inputs: string[], opts: ConvertOptions, cmd: Command) =>
+      setExitCode(cmd, await convert(inputs, opts)),
+    );
 }
 
 async function convert(inputs: string[], opts: ConvertOptions): Promise<number> {
+  // Loaded here so that other commands start without it (and its plugin SDK).
+  const { readZeekFile, zeekLogsIn } = await import('@panoptes/plugin-ingest-zeek');
   if (opts.from !== 'zeek') {
     process.stderr.write(`panoptes convert: --from ${opts.from}: unknown input format (known: zeek)\n`);
     return 1;
@@ -92,7 +95,10 @@ async function convert(inputs: string[], opts: ConvertOptions): Promise<number> 
       failed = true;
     }
   }
-  if (opts.write) await new Promise<void>((resolve, reject) => (out as WriteStream).end((err?: Error | null) => (err ? reject(err) : resolve())));
+  if (opts.write)
+    await new Promise<void>((resolve, reject) =>
+      (out as WriteStream).end((err?: Error | null) => (err ? reject(err) : resolve())),
+    );
   const dnsNote = opts.format === 'csv' && n.dns ? ' (not written: csv output holds flow records only)' : '';
   process.stderr.write(
     `converted ${n.flows} flow records and ${n.dns} dns answers${dnsNote} from ${files.length} file${files.length === 1 ? '' : 's'}` +

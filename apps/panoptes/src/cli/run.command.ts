@@ -1,10 +1,7 @@
 import { Command } from 'commander';
-import { ConfigError, formatIssue } from '@panoptes/plugin-sdk';
-import { loadConfigFile, LoadedConfig } from '../config/config.loader';
-import { PluginHost } from '../runtime/plugin-host';
-import { startControl } from '../runtime/remote-control';
+import type { LoadedConfig } from '../config/config.loader';
+import type { PluginHost } from '../runtime/plugin-host';
 import { createLogger } from '../runtime/logger';
-import { startApi } from '../api/api.server';
 import { setExitCode } from './program';
 
 interface RunOptions {
@@ -33,18 +30,27 @@ async function run(opts: RunOptions): Promise<number> {
     process.stderr.write('panoptes run: no config: pass -c FILE or set PANOPTES_CONFIG\n');
     return 1;
   }
+  // Loaded here, not at the top: other commands (`panoptes read`) start without Nest and the plugins.
+  const { ConfigError, formatIssue } = await import('@panoptes/plugin-sdk');
+  const { loadConfigFile } = await import('../config/config.loader');
+  const { PluginHost } = await import('../runtime/plugin-host');
   let config: LoadedConfig;
   let host: PluginHost;
   try {
     config = await loadConfigFile(file);
-    const only = opts.only?.split(',').map((s) => s.trim()).filter(Boolean);
+    const only = opts.only
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     host = new PluginHost(config, only);
     const issues = await host.preflight();
     if (issues.length) throw new ConfigError(issues);
     if (opts.untilDone) {
       const infinite = host.infiniteSources();
       if (infinite.length) {
-        throw new ConfigError(infinite.map((w) => ({ path: '', message: `${w}: --until-done needs every source to be finite (a file)` })));
+        throw new ConfigError(
+          infinite.map((w) => ({ path: '', message: `${w}: --until-done needs every source to be finite (a file)` })),
+        );
       }
     }
   } catch (err) {
@@ -67,13 +73,17 @@ async function serve(host: PluginHost, config: LoadedConfig, untilDone: boolean)
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  const { startApi } = await import('../api/api.server');
+  const { startControl } = await import('../runtime/remote-control');
   const api = config.raw.api.enabled ? await startApi(host, config.raw.api) : undefined;
   let control: { stop(): Promise<void> } | undefined;
   try {
     await host.start();
     // On the Kafka bus a long-running process answers remote management over the control topic.
     control = untilDone ? undefined : await startControl(host, config.bus);
-    const why = await (untilDone ? Promise.race([host.untilDone().then(() => 'sources finished'), signalled]) : signalled);
+    const why = await (untilDone
+      ? Promise.race([host.untilDone().then(() => 'sources finished'), signalled])
+      : signalled);
     log.info('stopping', { why });
     await control?.stop();
     return (await stopAll(host, api)) ? 1 : 0;
