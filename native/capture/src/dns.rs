@@ -50,7 +50,16 @@ pub fn parse_response(m: &[u8]) -> Option<Response> {
         let rd_start = p + 10;
         let Some(rd) = m.get(rd_start..rd_start + rdlen) else { break };
         let data = match (rtype, rdlen) {
-            (1, 4) => format!("{}.{}.{}.{}", rd[0], rd[1], rd[2], rd[3]),
+            (1, 4) => {
+                let mut s = String::with_capacity(15);
+                for (i, &x) in rd.iter().enumerate() {
+                    if i > 0 {
+                        s.push('.');
+                    }
+                    push_decimal(&mut s, x, false);
+                }
+                s
+            }
             (28, 16) => {
                 let mut a = [0u8; 16];
                 a.copy_from_slice(rd);
@@ -79,7 +88,7 @@ pub fn parse_response(m: &[u8]) -> Option<Response> {
 
 /// Decodes a possibly compressed name at `o`; returns it and the offset after it.
 fn name(m: &[u8], mut o: usize) -> Option<(String, usize)> {
-    let mut out = String::new();
+    let mut out = String::with_capacity(64);
     let mut after = None;
     let mut jumps = 0;
     loop {
@@ -109,7 +118,8 @@ fn name(m: &[u8], mut o: usize) -> Option<(String, usize)> {
                     if c.is_ascii_graphic() && c != b'.' && c != b'\\' {
                         out.push(c as char);
                     } else {
-                        out.push_str(&format!("\\{:03}", c));
+                        out.push('\\');
+                        push_decimal(&mut out, c, true);
                     }
                 }
                 if out.len() > 1024 {
@@ -121,6 +131,17 @@ fn name(m: &[u8], mut o: usize) -> Option<(String, usize)> {
         }
     }
     Some((out, after.unwrap_or(o)))
+}
+
+/// `x` in decimal; `pad`: always three digits (the `\DDD` escape of a name byte).
+fn push_decimal(s: &mut String, x: u8, pad: bool) {
+    if pad || x >= 100 {
+        s.push((b'0' + x / 100) as char);
+    }
+    if pad || x >= 10 {
+        s.push((b'0' + x / 10 % 10) as char);
+    }
+    s.push((b'0' + x % 10) as char);
 }
 
 pub fn type_name(t: u16) -> String {
@@ -171,6 +192,16 @@ mod tests {
         assert_eq!(r.qname, "www.example.com");
         assert_eq!(r.qtype, 1);
         assert_eq!(r.answers, vec![Answer { name: "www.example.com".into(), rtype: 1, ttl: 300, data: "192.0.2.1".into() }]);
+    }
+
+    #[test]
+    fn decimals_match_format() {
+        for x in 0..=255u8 {
+            let (mut a, mut b) = (String::new(), String::new());
+            push_decimal(&mut a, x, false);
+            push_decimal(&mut b, x, true);
+            assert_eq!((a, b), (format!("{x}"), format!("{x:03}")));
+        }
     }
 
     #[test]

@@ -109,12 +109,25 @@ pub fn proto_name(proto: u16, l2: bool) -> std::borrow::Cow<'static, str> {
 pub fn write_addr(o: &mut Vec<u8>, a: &Addr) {
     match a {
         Addr::V4(b) => {
-            for (i, x) in b.iter().enumerate() {
+            let mut t = [0u8; 16];
+            let mut n = 0;
+            for (i, &x) in b.iter().enumerate() {
                 if i > 0 {
-                    o.push(b'.');
+                    t[n] = b'.';
+                    n += 1;
                 }
-                write_uint(o, *x as u64);
+                if x >= 100 {
+                    t[n] = b'0' + x / 100;
+                    n += 1;
+                }
+                if x >= 10 {
+                    t[n] = b'0' + x / 10 % 10;
+                    n += 1;
+                }
+                t[n] = b'0' + x % 10;
+                n += 1;
             }
+            put(o, &t, n);
         }
         Addr::V6(b) => {
             let _ = write!(o, "{}", std::net::Ipv6Addr::from(*b));
@@ -125,13 +138,23 @@ pub fn write_addr(o: &mut Vec<u8>, a: &Addr) {
 
 fn write_mac(o: &mut Vec<u8>, m: &[u8; 6]) {
     const H: &[u8; 16] = b"0123456789abcdef";
-    for (i, b) in m.iter().enumerate() {
-        if i > 0 {
-            o.push(b':');
-        }
-        o.push(H[(b >> 4) as usize]);
-        o.push(H[(b & 15) as usize]);
+    let mut b = [b':'; 17];
+    for (i, x) in m.iter().enumerate() {
+        b[i * 3] = H[(x >> 4) as usize];
+        b[i * 3 + 1] = H[(x & 15) as usize];
     }
+    o.extend_from_slice(&b);
+}
+
+/// Appends the first `n` bytes of `b`. The whole fixed-size array is copied and
+/// the surplus cut off again: a copy of known size compiles to a few moves,
+/// where a copy of a run-time length is a call to memcpy (and formatting makes
+/// dozens of short copies per record).
+#[inline(always)]
+fn put<const N: usize>(o: &mut Vec<u8>, b: &[u8; N], n: usize) {
+    let len = o.len();
+    o.extend_from_slice(b);
+    o.truncate(len + n.min(N));
 }
 
 fn write_time(o: &mut Vec<u8>, us: i64) {
@@ -140,8 +163,8 @@ fn write_time(o: &mut Vec<u8>, us: i64) {
         o.push(b'-');
     }
     write_uint(o, s.unsigned_abs());
-    o.push(b'.');
-    o.extend_from_slice(&six_digits(f as u32));
+    let b = six_digits(f as u32);
+    o.extend_from_slice(&[b'.', b[0], b[1], b[2], b[3], b[4], b[5]]);
 }
 
 /// "00" to "99": numbers are written two digits at a time.
@@ -156,8 +179,9 @@ fn write_uint(o: &mut Vec<u8>, mut v: u64) {
         o.push(b'0' + v as u8);
         return;
     }
+    let n = v.ilog10() as usize + 1;
     let mut b = [0u8; 20];
-    let mut i = 20;
+    let mut i = n;
     while v >= 100 {
         let d = (v % 100) as usize * 2;
         v /= 100;
@@ -172,7 +196,7 @@ fn write_uint(o: &mut Vec<u8>, mut v: u64) {
         i -= 1;
         b[i] = b'0' + v as u8;
     }
-    o.extend_from_slice(&b[i..]);
+    put(o, &b, n);
 }
 
 /// Six fraction digits of `f` (< 1_000_000), zero-padded.
@@ -206,8 +230,8 @@ fn write_float(o: &mut Vec<u8>, v: f64) {
     if f != 0 {
         let b = six_digits(f as u32);
         let len = 6 - b.iter().rev().take_while(|&&c| c == b'0').count();
-        o.push(b'.');
-        o.extend_from_slice(&b[..len]);
+        let d = [b'.', b[0], b[1], b[2], b[3], b[4], b[5]];
+        put(o, &d, len + 1);
     }
 }
 
@@ -237,68 +261,99 @@ enum V<'a> {
     Uid(&'a [u64; 2]),
 }
 
-fn fields<'a>(r: &'a Rec, sid: &'a str, proto: &'a str, mut f: impl FnMut(&'static str, V<'a>)) {
+/// A field's name, with its JSON key `,"name":` ready to copy (padded to a fixed size).
+struct Name {
+    json: [u8; 16],
+    len: usize,
+    /// Written as null when absent (sport, dport), instead of left out.
+    null_ok: bool,
+}
+
+const fn name(s: &str) -> Name {
+    let b = s.as_bytes();
+    assert!(b.len() + 4 <= 16);
+    let mut json = [0u8; 16];
+    json[0] = b',';
+    json[1] = b'"';
+    let mut i = 0;
+    while i < b.len() {
+        json[2 + i] = b[i];
+        i += 1;
+    }
+    json[2 + i] = b'"';
+    json[3 + i] = b':';
+    let null_ok = b.len() == 5 && b[1] == b'p' && b[2] == b'o' && b[3] == b'r' && b[4] == b't';
+    Name { json, len: b.len() + 4, null_ok }
+}
+
+macro_rules! name {
+    ($s:literal) => {
+        &const { name($s) }
+    };
+}
+
+fn fields<'a>(r: &'a Rec, sid: &'a str, proto: &'a str, mut f: impl FnMut(&'static Name, V<'a>)) {
     use V::*;
     let opt_u = |x: Option<u64>| x.map(U).unwrap_or(Null);
     let opt_f = |x: Option<f64>| x.map(F).unwrap_or(Null);
     let secs = |x: Option<i64>| x.map(|v| F(v as f64 / 1e6)).unwrap_or(Null);
-    f("uid", Uid(&r.uid));
-    f("seq", U(r.seq as u64));
-    f("rtype", S(if r.is_final { "final" } else { "status" }));
-    f("sid", S(sid));
-    f("stime", T(r.stime));
-    f("ltime", T(r.ltime));
-    f("dur", T(r.ltime - r.stime));
-    f("proto", S(proto));
-    f("saddr", Addr(&r.saddr));
-    f("sport", opt_u(r.sport.map(|x| x as u64)));
-    f("dir", S(r.dir));
-    f("daddr", Addr(&r.daddr));
-    f("dport", opt_u(r.dport.map(|x| x as u64)));
-    f("spkts", U(r.spkts));
-    f("dpkts", U(r.dpkts));
-    f("sbytes", U(r.sbytes));
-    f("dbytes", U(r.dbytes));
-    f("sappbytes", U(r.sappbytes));
-    f("dappbytes", U(r.dappbytes));
-    f("state", S(r.state));
-    f("flgs", S(flgs_str(&r.flgs)));
+    f(name!("uid"), Uid(&r.uid));
+    f(name!("seq"), U(r.seq as u64));
+    f(name!("rtype"), S(if r.is_final { "final" } else { "status" }));
+    f(name!("sid"), S(sid));
+    f(name!("stime"), T(r.stime));
+    f(name!("ltime"), T(r.ltime));
+    f(name!("dur"), T(r.ltime - r.stime));
+    f(name!("proto"), S(proto));
+    f(name!("saddr"), Addr(&r.saddr));
+    f(name!("sport"), opt_u(r.sport.map(|x| x as u64)));
+    f(name!("dir"), S(r.dir));
+    f(name!("daddr"), Addr(&r.daddr));
+    f(name!("dport"), opt_u(r.dport.map(|x| x as u64)));
+    f(name!("spkts"), U(r.spkts));
+    f(name!("dpkts"), U(r.dpkts));
+    f(name!("sbytes"), U(r.sbytes));
+    f(name!("dbytes"), U(r.dbytes));
+    f(name!("sappbytes"), U(r.sappbytes));
+    f(name!("dappbytes"), U(r.dappbytes));
+    f(name!("state"), S(r.state));
+    f(name!("flgs"), S(flgs_str(&r.flgs)));
     let t = r.tcp.as_ref();
-    f("stcpflgs", t.map(|t| Flags(t.stcpflgs)).unwrap_or(Null));
-    f("dtcpflgs", t.map(|t| Flags(t.dtcpflgs)).unwrap_or(Null));
-    f("sttl", opt_u(r.sttl.map(|x| x as u64)));
-    f("dttl", opt_u(r.dttl.map(|x| x as u64)));
-    f("stos", opt_u(r.stos.map(|x| x as u64)));
-    f("dtos", opt_u(r.dtos.map(|x| x as u64)));
-    f("smac", r.smac.as_ref().map(Mac).unwrap_or(Null));
-    f("dmac", r.dmac.as_ref().map(Mac).unwrap_or(Null));
-    f("vlan", opt_u(r.vlan.map(|x| x as u64)));
-    f("mpls", opt_u(r.mpls.map(|x| x as u64)));
-    f("swin", opt_u(t.and_then(|t| t.swin).map(|x| x as u64)));
-    f("dwin", opt_u(t.and_then(|t| t.dwin).map(|x| x as u64)));
+    f(name!("stcpflgs"), t.map(|t| Flags(t.stcpflgs)).unwrap_or(Null));
+    f(name!("dtcpflgs"), t.map(|t| Flags(t.dtcpflgs)).unwrap_or(Null));
+    f(name!("sttl"), opt_u(r.sttl.map(|x| x as u64)));
+    f(name!("dttl"), opt_u(r.dttl.map(|x| x as u64)));
+    f(name!("stos"), opt_u(r.stos.map(|x| x as u64)));
+    f(name!("dtos"), opt_u(r.dtos.map(|x| x as u64)));
+    f(name!("smac"), r.smac.as_ref().map(Mac).unwrap_or(Null));
+    f(name!("dmac"), r.dmac.as_ref().map(Mac).unwrap_or(Null));
+    f(name!("vlan"), opt_u(r.vlan.map(|x| x as u64)));
+    f(name!("mpls"), opt_u(r.mpls.map(|x| x as u64)));
+    f(name!("swin"), opt_u(t.and_then(|t| t.swin).map(|x| x as u64)));
+    f(name!("dwin"), opt_u(t.and_then(|t| t.dwin).map(|x| x as u64)));
     let (sa, ad) = (t.and_then(|t| t.synack), t.and_then(|t| t.ackdat));
-    f("tcprtt", secs(sa.zip(ad).map(|(a, b)| a + b)));
-    f("synack", secs(sa));
-    f("ackdat", secs(ad));
-    f("sloss", opt_u(t.map(|t| t.sloss)));
-    f("dloss", opt_u(t.map(|t| t.dloss)));
-    f("sretrans", opt_u(t.map(|t| t.sretrans)));
-    f("dretrans", opt_u(t.map(|t| t.dretrans)));
-    f("soo", opt_u(t.map(|t| t.soo)));
-    f("doo", opt_u(t.map(|t| t.doo)));
-    f("sintpkt", opt_f(r.s.intpkt));
-    f("dintpkt", opt_f(r.d.intpkt));
-    f("sintdev", opt_f(r.s.intdev));
-    f("dintdev", opt_f(r.d.intdev));
-    f("sjit", opt_f(r.s.jit));
-    f("djit", opt_f(r.d.jit));
-    f("smeansz", opt_f(r.s.meansz));
-    f("dmeansz", opt_f(r.d.meansz));
-    f("sminsz", opt_u(r.s.minsz.map(|x| x as u64)));
-    f("smaxsz", opt_u(r.s.maxsz.map(|x| x as u64)));
-    f("dminsz", opt_u(r.d.minsz.map(|x| x as u64)));
-    f("dmaxsz", opt_u(r.d.maxsz.map(|x| x as u64)));
-    f("cid", r.cid.as_deref().map(S).unwrap_or(Null));
+    f(name!("tcprtt"), secs(sa.zip(ad).map(|(a, b)| a + b)));
+    f(name!("synack"), secs(sa));
+    f(name!("ackdat"), secs(ad));
+    f(name!("sloss"), opt_u(t.map(|t| t.sloss)));
+    f(name!("dloss"), opt_u(t.map(|t| t.dloss)));
+    f(name!("sretrans"), opt_u(t.map(|t| t.sretrans)));
+    f(name!("dretrans"), opt_u(t.map(|t| t.dretrans)));
+    f(name!("soo"), opt_u(t.map(|t| t.soo)));
+    f(name!("doo"), opt_u(t.map(|t| t.doo)));
+    f(name!("sintpkt"), opt_f(r.s.intpkt));
+    f(name!("dintpkt"), opt_f(r.d.intpkt));
+    f(name!("sintdev"), opt_f(r.s.intdev));
+    f(name!("dintdev"), opt_f(r.d.intdev));
+    f(name!("sjit"), opt_f(r.s.jit));
+    f(name!("djit"), opt_f(r.d.jit));
+    f(name!("smeansz"), opt_f(r.s.meansz));
+    f(name!("dmeansz"), opt_f(r.d.meansz));
+    f(name!("sminsz"), opt_u(r.s.minsz.map(|x| x as u64)));
+    f(name!("smaxsz"), opt_u(r.s.maxsz.map(|x| x as u64)));
+    f(name!("dminsz"), opt_u(r.d.minsz.map(|x| x as u64)));
+    f(name!("dmaxsz"), opt_u(r.d.maxsz.map(|x| x as u64)));
+    f(name!("cid"), r.cid.as_deref().map(S).unwrap_or(Null));
 }
 
 fn write_value(o: &mut Vec<u8>, v: &V, quote: bool) {
@@ -335,15 +390,16 @@ fn write_value(o: &mut Vec<u8>, v: &V, quote: bool) {
             q(o);
         }
         V::Uid(u) => {
-            q(o);
             const H: &[u8; 16] = b"0123456789abcdef";
-            for i in (0..16).rev() {
-                o.push(H[((u[0] >> (i * 4)) & 15) as usize]);
+            let mut t = [b'"'; 26];
+            for i in 0..16 {
+                t[1 + i] = H[((u[0] >> ((15 - i) * 4)) & 15) as usize];
             }
-            for i in (0..8).rev() {
-                o.push(H[((u[1] >> (i * 4)) & 15) as usize]);
+            for i in 0..8 {
+                t[17 + i] = H[((u[1] >> ((7 - i) * 4)) & 15) as usize];
             }
-            q(o);
+            let (from, n) = if quote { (0, 26) } else { (1, 24) };
+            o.extend_from_slice(&t[from..from + n]);
         }
     }
 }
@@ -352,21 +408,20 @@ fn write_value(o: &mut Vec<u8>, v: &V, quote: bool) {
 /// sport/dport, which the catalogue defines as null for port-less protocols.
 pub fn write_json(o: &mut Vec<u8>, r: &Rec, sid: &str) {
     let proto = proto_name(r.proto, r.l2);
-    o.push(b'{');
-    let mut first = true;
+    o.reserve(1024);
+    let start = o.len();
+    // Every key is written with a leading comma; the first one's becomes the brace.
     fields(r, sid, &proto, |name, v| {
-        if matches!(v, V::Null) && name != "sport" && name != "dport" {
+        if matches!(v, V::Null) && !name.null_ok {
             return;
         }
-        if !first {
-            o.push(b',');
-        }
-        first = false;
-        o.push(b'"');
-        o.extend_from_slice(name.as_bytes());
-        o.extend_from_slice(b"\":");
+        put(o, &name.json, name.len);
         write_value(o, &v, true);
     });
+    match o.get_mut(start) {
+        Some(c) => *c = b'{',
+        None => o.push(b'{'),
+    }
     o.push(b'}');
 }
 
