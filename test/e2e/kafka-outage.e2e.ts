@@ -55,10 +55,15 @@ describe('a broker outage under load', () => {
           lag.afterRestart = Math.max(lag.afterRestart, (await depth()) ?? 0);
           return readOutput(out).keys.size >= total;
         },
-        1500,
+        900,
       );
       expect(await source.exited).toBe(0);
       await until('the lag to drain to zero', async () => (await depth()) === 0);
+    } catch (err) {
+      for (const [name, p] of Object.entries({ source, geo, sink })) {
+        process.stderr.write(`--- ${name}:\n${p?.stderr().split('\n').filter((l) => !l.includes('kafka client')).slice(-25).join('\n')}\n`);
+      }
+      throw err;
     } finally {
       if (source) await stopRole(source);
       expect(await stopRole(geo)).toBe(0);

@@ -57,7 +57,8 @@ export class KafkaSubscription {
       maxBytesPerPartition: c.maxBytesPerPartition,
       maxWaitTimeInMs: c.maxWaitTimeMs,
       allowAutoTopicCreation: false,
-      retry: { initialRetryTime: 300, maxRetryTime: c.maxRetryDelayMs, retries: 8 },
+      // No restart of a consumer that crashed while it was being closed: it would outlive close().
+      retry: { initialRetryTime: 300, maxRetryTime: c.maxRetryDelayMs, retries: 8, restartOnFailure: async () => !this.closing },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, ({ payload }) => {

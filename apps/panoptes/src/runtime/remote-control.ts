@@ -59,10 +59,18 @@ export interface ControlOptions {
 const log = createLogger('control');
 const topics = (o: ControlOptions) => ({ command: `${o.topicPrefix}panoptes.control.command`, announce: `${o.topicPrefix}panoptes.control.announce` });
 
-function server(o: ControlOptions, group: string, topic: string, onMessage: (data: unknown) => Promise<void>): ServerKafka {
+function server(
+  o: ControlOptions,
+  group: string,
+  topic: string,
+  onMessage: (data: unknown) => Promise<void>,
+  closed: () => boolean,
+): ServerKafka {
   const options: KafkaOptions['options'] = {
     client: { clientId: `panoptes-${group}`, brokers: o.brokers, logLevel: logLevel.NOTHING },
-    consumer: { groupId: `${o.groupPrefix}${group}`, allowAutoTopicCreation: true },
+    // kafkajs restarts a crashed consumer on a timer, even one that crashed while closing (a broker
+    // outage); a restart after close would keep the process alive, so none once closed.
+    consumer: { groupId: `${o.groupPrefix}${group}`, allowAutoTopicCreation: true, retry: { restartOnFailure: async () => !closed() } },
     postfixId: '',
   };
   const s = new ServerKafka(options!);
@@ -89,6 +97,7 @@ export class ControlWorker {
   private server?: ServerKafka;
   private client?: ClientKafka;
   private timer?: NodeJS.Timeout;
+  private closed = false;
 
   constructor(
     private readonly host: PluginHost,
@@ -101,7 +110,7 @@ export class ControlWorker {
     const t = topics(this.options);
     this.client = client(this.options, `worker-${this.id}`);
     await this.client.connect();
-    this.server = server(this.options, `control-${this.id}`, t.command, (data) => this.onCommand(data as ControlCommand));
+    this.server = server(this.options, `control-${this.id}`, t.command, (data) => this.onCommand(data as ControlCommand), () => this.closed);
     await listen(this.server);
     await this.answer({ ok: true });
     this.timer = setInterval(() => void this.answer({ ok: true }).catch(() => undefined), this.announceEveryMs);
@@ -131,6 +140,7 @@ export class ControlWorker {
   }
 
   async stop(): Promise<void> {
+    this.closed = true;
     clearInterval(this.timer);
     await this.server?.close();
     await this.client?.close();
@@ -143,6 +153,7 @@ export class RemoteWorkers implements RemotePlugins {
   private server?: ServerKafka;
   private client?: ClientKafka;
   private readonly waiting = new Map<string, (a: WorkerAnswer) => void>();
+  private closed = false;
 
   constructor(
     private readonly options: ControlOptions,
@@ -156,10 +167,16 @@ export class RemoteWorkers implements RemotePlugins {
     const t = topics(this.options);
     this.client = client(this.options, this.id);
     await this.client.connect();
-    this.server = server(this.options, this.id, t.announce, async (data) => {
-      const a = data as WorkerAnswer;
-      if (a && a.requestId) this.waiting.get(a.requestId)?.(a);
-    });
+    this.server = server(
+      this.options,
+      this.id,
+      t.announce,
+      async (data) => {
+        const a = data as WorkerAnswer;
+        if (a && a.requestId) this.waiting.get(a.requestId)?.(a);
+      },
+      () => this.closed,
+    );
     await listen(this.server);
   }
 
@@ -202,6 +219,7 @@ export class RemoteWorkers implements RemotePlugins {
   }
 
   async stop(): Promise<void> {
+    this.closed = true;
     await this.server?.close();
     await this.client?.close();
   }
@@ -258,7 +276,13 @@ export async function startControl(
   return {
     stop: async () => {
       managers.delete(host);
-      await Promise.allSettled([worker.stop(), manager.stop()]);
+      // A Kafka client caught mid-reconnect (after a broker outage) can take its time to leave;
+      // shutting down must not wait on the control channel.
+      const stopped = Promise.allSettled([worker.stop(), manager.stop()]);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<string>((r) => (timer = setTimeout(() => r('late'), 5_000)));
+      if ((await Promise.race([stopped.then(() => 'ok'), late])) === 'late') log.warn('control channel did not close within 5 s, leaving it');
+      clearTimeout(timer);
     },
   };
 }
