@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- the JSON bodies of the API under test */
 /**
  * Plugin management, the live feed, the pipeline graph and the OpenAPI
  * document over real HTTP: a running sink is reconfigured and behaves

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- the JSON bodies of the API under test */
 /**
  * A real capture through the real pipeline: sensor-pcap reads a pcap, its
  * records go to sink-store (and, beside it, sink-file as a witness), and the

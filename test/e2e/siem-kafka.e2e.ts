@@ -13,7 +13,7 @@ import { repoRoot, spawnPanoptes, testKafkaBrokers } from '@panoptes/testing';
 import { ecsProblems, ocsfProblems } from './siem-schemas';
 import { oracle } from './zeek-oracle';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 
 const brokers = testKafkaBrokers();
 const kafka = new Kafka({ clientId: 'siem-e2e-consumer', brokers, logLevel: logLevel.NOTHING });
@@ -41,7 +41,9 @@ async function consume(topic: string, n: number): Promise<{ key: string; value: 
 }
 
 describe('SIEM output on a real Kafka broker', () => {
-  const inputs = ['conn.log', 'rita-conn.json.log', 'ppp-conn.log'].map((n) => join(repoRoot(), 'test', 'fixtures', 'zeek', n));
+  const inputs = ['conn.log', 'rita-conn.json.log', 'ppp-conn.log'].map((n) =>
+    join(repoRoot(), 'test', 'fixtures', 'zeek', n),
+  );
   const rows = inputs.flatMap((f) => oracle(f).rows.filter((r) => r.kind === 'conn'));
   const stamp = Date.now();
   const topics = { ecs: `siem.ecs.${stamp}`, ocsf: `siem.ocsf.${stamp}`, cef: `siem.cef.${stamp}` };

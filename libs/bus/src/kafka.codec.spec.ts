@@ -5,7 +5,7 @@ import { decodeMessage, encodeRecords, murmur2, partitionForKey } from './kafka.
 import { KafkaBusConfig } from './kafka.config';
 
 // kafkajs's own murmur2 (the Java client's hash): our partitioning must agree with it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const kafkajsMurmur2: (key: Buffer) => number = require('kafkajs/src/producer/partitioners/default/murmur2');
 
 const opts = { partitions: 6, recordsPerMessage: 3, maxMessageBytes: 10_000 };
@@ -46,7 +46,12 @@ describe('kafka codec', () => {
     expect(single.messages).toEqual([
       expect.objectContaining({ key: 'u1', value: '{"uid":"u1"}', partition: partitionForKey('u1', 6) }),
     ]);
-    const unkeyed = encodeRecords(Array.from({ length: 9 }, (_, i) => ({ i })), undefined, opts, 4);
+    const unkeyed = encodeRecords(
+      Array.from({ length: 9 }, (_, i) => ({ i })),
+      undefined,
+      opts,
+      4,
+    );
     expect(unkeyed.messages.map((m) => m.partition)).toEqual([4, 5, 0]);
     expect(unkeyed.messages.every((m) => m.key === undefined)).toBe(true);
   });
@@ -84,11 +89,24 @@ describe('KafkaBusConfig', () => {
   it('accepts brokers alone and fills every default', () => {
     expect(check({ type: 'kafka', brokers: ['127.0.0.1:9092'] })).toEqual([]);
     const c = plainToInstance(KafkaBusConfig, { type: 'kafka', brokers: ['k:9092'] }, { exposeDefaultValues: true });
-    expect(c).toMatchObject({ partitions: 6, replicationFactor: 1, compression: 'gzip', idempotent: true, groupPrefix: 'panoptes.' });
+    expect(c).toMatchObject({
+      partitions: 6,
+      replicationFactor: 1,
+      compression: 'gzip',
+      idempotent: true,
+      groupPrefix: 'panoptes.',
+    });
   });
 
   it('names every bad option', () => {
-    const errors = check({ type: 'kafka', brokers: ['nohost'], partitions: 0, compression: 'lz5', sessionTimeoutMs: 10, extra: 1 });
+    const errors = check({
+      type: 'kafka',
+      brokers: ['nohost'],
+      partitions: 0,
+      compression: 'lz5',
+      sessionTimeoutMs: 10,
+      extra: 1,
+    });
     expect(errors).toEqual(
       expect.arrayContaining([
         'each broker must be host:port',

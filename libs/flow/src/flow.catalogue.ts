@@ -159,9 +159,7 @@ type JsType<T extends FieldType> = T extends 'string' | 'addr' ? string : number
  * or null.
  */
 export type FlowRecord = {
-  -readonly [D in Def as D extends Req ? D['name'] : never]: D['name'] extends 'rtype'
-    ? RecordType
-    : JsType<D['type']>;
+  -readonly [D in Def as D extends Req ? D['name'] : never]: D['name'] extends 'rtype' ? RecordType : JsType<D['type']>;
 } & {
   -readonly [D in Def as D extends Req ? never : D['name']]?: JsType<D['type']> | null;
 };

@@ -1,15 +1,18 @@
 import { ocsfProblems, sampleFlows } from '../../../../test/e2e/siem-schemas';
 import { encodeFlowOcsf, OcsfActivity } from './ocsf.codec';
 
-type Ev = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Ev = Record<string, any>;
 
 describe('OCSF codec', () => {
   const flows = sampleFlows();
 
-  it.each(flows.map((f) => [f.uid, f] as const))('validates against the OCSF Network Activity JSON Schema (%s)', (_uid, f) => {
-    expect(ocsfProblems(encodeFlowOcsf(f))).toEqual([]);
-    expect(ocsfProblems(encodeFlowOcsf(f, { spkts: 100, dpkts: 90, sbytes: 1000, dbytes: 900 }))).toEqual([]);
-  });
+  it.each(flows.map((f) => [f.uid, f] as const))(
+    'validates against the OCSF Network Activity JSON Schema (%s)',
+    (_uid, f) => {
+      expect(ocsfProblems(encodeFlowOcsf(f))).toEqual([]);
+      expect(ocsfProblems(encodeFlowOcsf(f, { spkts: 100, dpkts: 90, sbytes: 1000, dbytes: 900 }))).toEqual([]);
+    },
+  );
 
   it('the schema refuses what OCSF refuses (so a pass means something)', () => {
     const ev = encodeFlowOcsf(flows[0]) as Ev;
@@ -27,14 +30,28 @@ describe('OCSF codec', () => {
     expect(ev.activity_id).toBe(OcsfActivity.Reset);
     expect(ev.type_uid).toBe(400100 + OcsfActivity.Reset);
     expect(ev.traffic).toEqual({
-      bytes: f.sbytes + f.dbytes, bytes_out: f.sbytes, bytes_in: f.dbytes,
-      packets: f.spkts + f.dpkts, packets_out: f.spkts, packets_in: f.dpkts,
+      bytes: f.sbytes + f.dbytes,
+      bytes_out: f.sbytes,
+      bytes_in: f.dbytes,
+      packets: f.spkts + f.dpkts,
+      packets_out: f.spkts,
+      packets_in: f.dpkts,
     });
     expect(ev.time).toBe(Math.round(f.ltime * 1000));
     expect(ev.start_time).toBe(Math.round(f.stime * 1000));
-    expect(ev.src_endpoint).toMatchObject({ ip: f.saddr, port: f.sport, location: { country: 'US', city: 'Boston' }, autonomous_system: { number: 64500 } });
+    expect(ev.src_endpoint).toMatchObject({
+      ip: f.saddr,
+      port: f.sport,
+      location: { country: 'US', city: 'Boston' },
+      autonomous_system: { number: 64500 },
+    });
     expect(ev.dst_endpoint.hostname).toBe('www.example.com');
-    expect(ev.connection_info).toMatchObject({ protocol_name: 'tcp', protocol_num: 6, protocol_ver_id: 4, community_uid: f.cid });
+    expect(ev.connection_info).toMatchObject({
+      protocol_name: 'tcp',
+      protocol_num: 6,
+      protocol_ver_id: 4,
+      community_uid: f.cid,
+    });
     expect(ev.is_src_dst_assignment_known).toBe(true);
     expect(ev.cumulative_traffic).toBeUndefined();
   });
