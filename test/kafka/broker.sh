@@ -162,7 +162,13 @@ start() {
 
 cluster_id() {
   # A KRaft cluster id is 16 random bytes in URL-safe base64 without padding (22 characters).
-  head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
+  # One that starts with "-" would be read as an option by the storage tool: draw again.
+  local id
+  while :; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    [[ "$id" == -* ]] || break
+  done
+  echo "$id"
 }
 
 stop() {
