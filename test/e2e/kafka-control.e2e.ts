@@ -52,4 +52,51 @@ describe('remote management over the Kafka control topic', () => {
       expect(await stopRole(worker)).toBe(0);
     }
   });
+
+  it('is reached through the host management API: remote instances listed and steered over HTTP', async () => {
+    const prefix = uniqueKafkaPrefix('control-api');
+    const cfg = join(dir, 'kafka-api.yaml');
+    writeFileSync(cfg, pipelineConfig(kafkaBus(testKafkaBrokers(), prefix), jsonlSource(join(dir, 'none.jsonl')), join(dir, 'out-api.jsonl')));
+    const host = runRole(cfg, '--only', 'sink');
+    const worker = runRole(cfg, '--only', 'geo');
+    try {
+      await worker.waitFor(/control worker listening/);
+      await host.waitFor(/control worker listening/);
+      const key = (await host.waitFor(/admin key for this run: (\S+)/))[1];
+      const url = await host.apiUrl();
+      const call = async (path: string, init: RequestInit = {}) => {
+        const res = await fetch(`${url}${path}`, {
+          ...init,
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        });
+        return { status: res.status, body: (await res.json()) as any };
+      };
+      const listed = await until('the API to list the remote geo instance', async () => {
+        const r = await call('/api/v1/plugins');
+        return r.body.plugins?.some((p: any) => p.id === 'geo') && r.body;
+      }, 60);
+      expect(listed.plugins.map((p: any) => [p.id, p.state, !!p.remote])).toEqual(
+        expect.arrayContaining([
+          ['sink', 'running', false],
+          ['geo', 'running', true],
+        ]),
+      );
+      expect(listed.workers).toEqual([expect.objectContaining({ pid: worker.proc.pid, instances: ['geo'] })]);
+
+      const stopped = await call('/api/v1/plugins/geo/stop', { method: 'POST' });
+      expect([stopped.status, stopped.body.state, stopped.body.remote]).toEqual([200, 'stopped', true]);
+      expect((await call('/api/v1/plugins/geo')).body).toMatchObject({ id: 'geo', state: 'stopped', remote: true });
+
+      const bad = await call('/api/v1/plugins/geo/config', { method: 'PUT', body: JSON.stringify({ cityDb: '/nonexistent.mmdb' }) });
+      expect(bad.status).toBe(400);
+      expect(bad.body.message).toMatch(/cityDb: file not found: \/nonexistent\.mmdb/);
+
+      const started = await call('/api/v1/plugins/geo/start', { method: 'POST' });
+      expect([started.status, started.body.state]).toEqual([200, 'running']);
+      expect((await call('/api/v1/plugins/nosuch')).status).toBe(404);
+    } finally {
+      expect(await stopRole(worker)).toBe(0);
+      expect(await stopRole(host)).toBe(0);
+    }
+  });
 });

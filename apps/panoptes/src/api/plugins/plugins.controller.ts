@@ -13,7 +13,9 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ConfigError, errorMessage } from '@panoptes/plugin-sdk';
+import { hostname } from 'node:os';
 import { InstanceView, PluginHost } from '../../runtime/plugin-host';
+import { ControlAction, remotePluginsOf, WorkerAnswer } from '../../runtime/remote-control';
 import { PLUGIN_HOST } from '../api.tokens';
 import { RequireRole } from '../security/roles.guard';
 
@@ -38,20 +40,54 @@ export function viewOf(v: InstanceView): Record<string, unknown> {
 export class PluginsController {
   constructor(@Inject(PLUGIN_HOST) private readonly host: PluginHost) {}
 
-  private instance(id: string): InstanceView {
+  /** The local instance, or undefined when it runs in another process (Kafka bus); 404 when nobody has it. */
+  private instance(id: string): InstanceView | undefined {
     if (!ID.test(id))
       throw new BadRequestException(
         `plugin id must be lowercase letters, digits, - or _ (at most 64), found "${id.slice(0, 70)}"`,
       );
     const v = this.host.get(id);
-    if (!v) throw new NotFoundException(`no plugin instance "${id}"; GET /api/v1/plugins lists them`);
+    if (!v && !remotePluginsOf(this.host) && !this.host.config.instances.some((i) => i.id === id))
+      throw new NotFoundException(`no plugin instance "${id}"; GET /api/v1/plugins lists them`);
     return v;
   }
 
+  /**
+   * Runs a command on the worker process that has the instance (Kafka bus,
+   * over the control topic). A refused config answers 400 with the worker's
+   * message; an instance no worker answers for, 404.
+   */
+  private async remote(action: ControlAction, id: string, config?: unknown): Promise<Record<string, unknown>> {
+    const remote = remotePluginsOf(this.host);
+    if (!remote || action === 'list') throw new NotFoundException(`plugin instance "${id}" does not run in this process`);
+    try {
+      return { ...viewOf(await remote.command(action, id, config)), remote: true };
+    } catch (err) {
+      const msg = errorMessage(err);
+      if (/no worker runs plugin instance|no plugin instance/.test(msg)) throw new NotFoundException(msg);
+      if (action === 'reconfigure') throw new BadRequestException(msg);
+      throw new ConflictException(`cannot ${action} ${id}: ${msg}`);
+    }
+  }
+
   @Get()
-  @ApiOperation({ summary: 'every plugin instance: state, topics, config, counters' })
-  list(): { plugins: Record<string, unknown>[] } {
-    return { plugins: this.host.list().map(viewOf) };
+  @ApiOperation({
+    summary:
+      'every plugin instance: state, topics, config, counters; on the Kafka bus also those of the other processes (workers)',
+  })
+  async list(): Promise<{ plugins: Record<string, unknown>[]; workers?: Record<string, unknown>[] }> {
+    const plugins = this.host.list().map(viewOf);
+    const remote = remotePluginsOf(this.host);
+    if (!remote) return { plugins };
+    const self = (w: WorkerAnswer) => w.pid === process.pid && w.hostname === hostname();
+    const others = (await remote.list()).filter((w) => !self(w));
+    for (const w of others) {
+      for (const i of w.instances) plugins.push({ ...viewOf(i), remote: true, worker: w.worker });
+    }
+    return {
+      plugins,
+      workers: others.map((w) => ({ worker: w.worker, hostname: w.hostname, pid: w.pid, instances: w.instances.map((i) => i.id) })),
+    };
   }
 
   @Get(':id')
@@ -59,6 +95,7 @@ export class PluginsController {
   @ApiOperation({ summary: 'one plugin instance: state, config, counters and its metrics' })
   async get(@Param('id') id: string): Promise<Record<string, unknown>> {
     const v = this.instance(id);
+    if (!v) return this.remote('inspect', id);
     return { ...viewOf(v), metrics: await this.metricsOf(id) };
   }
 
@@ -67,7 +104,7 @@ export class PluginsController {
   @RequireRole('admin')
   @ApiOperation({ summary: 'start a stopped (or finished, or failed) instance (admin)' })
   async start(@Param('id') id: string): Promise<Record<string, unknown>> {
-    this.instance(id);
+    if (!this.instance(id)) return this.remote('start', id);
     try {
       return viewOf(await this.host.startInstance(id));
     } catch (err) {
@@ -80,7 +117,7 @@ export class PluginsController {
   @RequireRole('admin')
   @ApiOperation({ summary: 'stop an instance (admin); a sink drains what it was handed first' })
   async stop(@Param('id') id: string): Promise<Record<string, unknown>> {
-    this.instance(id);
+    if (!this.instance(id)) return this.remote('stop', id);
     return viewOf(await this.host.stopInstance(id));
   }
 
@@ -94,10 +131,11 @@ export class PluginsController {
     schema: { type: 'object', additionalProperties: true, example: { path: 'var/flows.duckdb', retentionDays: 30 } },
   })
   async configure(@Param('id') id: string, @Body() body: unknown): Promise<Record<string, unknown>> {
-    this.instance(id);
+    const local = this.instance(id);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new BadRequestException('expected the new config as a JSON object (Content-Type: application/json)');
     }
+    if (!local) return this.remote('reconfigure', id, body);
     try {
       return viewOf(await this.host.reconfigure(id, body));
     } catch (err) {
