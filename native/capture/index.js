@@ -19,8 +19,22 @@ function loadNative() {
 }
 
 const OPTION_KEYS = [
-  'file', 'interface', 'bpf', 'snaplen', 'promisc', 'sid', 'statusIntervalSec', 'tcpTimeoutSec',
-  'udpTimeoutSec', 'icmpTimeoutSec', 'otherTimeoutSec', 'maxFlows', 'batchSize', 'dns', 'outputPath', 'outputFormat',
+  'file',
+  'interface',
+  'bpf',
+  'snaplen',
+  'promisc',
+  'sid',
+  'statusIntervalSec',
+  'tcpTimeoutSec',
+  'udpTimeoutSec',
+  'icmpTimeoutSec',
+  'otherTimeoutSec',
+  'maxFlows',
+  'batchSize',
+  'dns',
+  'outputPath',
+  'outputFormat',
 ];
 
 class CaptureError extends Error {

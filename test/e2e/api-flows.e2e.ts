@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- the JSON bodies of the API under test */
 /**
  * The flow store through the REST API against ground truth: gen-pcap.py's
  * truth for 5000 generated flows becomes flow records (some flows split into
@@ -227,9 +226,12 @@ describe('the default config (npm start)', () => {
     const host = await startHost(text, dir, { PANOPTES_ADMIN_KEY: 'local-admin', PANOPTES_READ_KEY: 'local-read' });
     try {
       const count = async (filter = '') =>
-        (await host.call(`/api/v1/flows/aggregate?metrics=count${filter}`, { key: 'local-read' })).body.groups?.[0]?.count;
+        (await host.call(`/api/v1/flows/aggregate?metrics=count${filter}`, { key: 'local-read' })).body.groups?.[0]
+          ?.count;
       await until(async () => (await count()) === truth.length, 'the sample capture stored');
-      expect(await count(`&filter=${encodeURIComponent('dname eq ' + truth.find((t) => t.dname)!.dname)}`)).toBeGreaterThanOrEqual(1);
+      expect(
+        await count(`&filter=${encodeURIComponent('dname eq ' + truth.find((t) => t.dname)!.dname)}`),
+      ).toBeGreaterThanOrEqual(1);
       expect((await host.call('/api/v1/plugins/sensor/stop', { method: 'POST', key: 'local-admin' })).status).toBe(200);
       expect((await host.call('/api/v1/flows', { key: null })).status).toBe(401);
     } finally {
@@ -241,7 +243,10 @@ describe('the default config (npm start)', () => {
   it('gives a loopback host with no keys a one-run admin key, printed at start', async () => {
     const dir = tempDir('panoptes-api-nokeys-');
     const cfg = join(dir, 'c.yaml');
-    writeFileSync(cfg, `api: { listen: "127.0.0.1:0" }\nplugins:\n  - { id: src, use: source-jsonl, with: { path: ${join(repoRoot(), 'test', 'fixtures', 'store', 'flows.jsonl')} } }\n  - { id: out, use: sink-file, input: flows.raw, with: { path: ${join(dir, 'o.jsonl')} } }\n`);
+    writeFileSync(
+      cfg,
+      `api: { listen: "127.0.0.1:0" }\nplugins:\n  - { id: src, use: source-jsonl, with: { path: ${join(repoRoot(), 'test', 'fixtures', 'store', 'flows.jsonl')} } }\n  - { id: out, use: sink-file, input: flows.raw, with: { path: ${join(dir, 'o.jsonl')} } }\n`,
+    );
     const p = spawnPanoptes(['run', '-c', cfg]);
     try {
       const key = (await p.waitFor(/admin key for this run: (\S+)/))[1];

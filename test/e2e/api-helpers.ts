@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlowRecord } from '@panoptes/flow';
-import { genPcap, PanoptesProcess, recordsOf, repoRoot, spawnPanoptes, TruthFlow } from '@panoptes/testing';
+import { genPcap, PanoptesProcess, recordsOf, spawnPanoptes, TruthFlow } from '@panoptes/testing';
 
 export const ADMIN_KEY = 'e2e-admin-0123456789abcdef';
 export const READ_KEY = 'e2e-read-0123456789abcdef';

@@ -68,17 +68,25 @@ describe('sensor-pcap -> enrich-dns on a gen-pcap capture (built CLI)', () => {
         want++;
         if (names.size === 1 && names.has(t.dname)) right++;
       }
-      for (const n of names) if (n !== undefined && n !== t.dname) wrong.push(`${t.saddr} -> ${t.daddr}: ${String(n)}, truth ${t.dname}`);
+      for (const n of names)
+        if (n !== undefined && n !== t.dname) wrong.push(`${t.saddr} -> ${t.daddr}: ${String(n)}, truth ${t.dname}`);
     }
-    console.log(`enrich-dns e2e: ${right}/${want} TCP flows with a truth dname labelled exactly (${((100 * right) / want).toFixed(2)}%), ${wrong.length} wrong, ${unmatched} unmatched`);
+    console.log(
+      `enrich-dns e2e: ${right}/${want} TCP flows with a truth dname labelled exactly (${((100 * right) / want).toFixed(2)}%), ${wrong.length} wrong, ${unmatched} unmatched`,
+    );
     expect(unmatched).toBe(0);
     expect(want).toBeGreaterThan(5000);
     expect(wrong).toEqual([]);
     expect(right / want).toBeGreaterThanOrEqual(0.99);
 
     const key = (client: string, qname: string, time: number) => `${client} ${qname} ${time.toFixed(6)}`;
-    const rogue = truth.filter((t) => t.kind === 'dns' && t.rogue).map((t) => key(t.saddr, t.qname!, t.ltime)).sort();
-    const alerts = lines<{ client: string; qname: string; time: number; server: string; type: string }>(join(dir, 'alerts.jsonl'));
+    const rogue = truth
+      .filter((t) => t.kind === 'dns' && t.rogue)
+      .map((t) => key(t.saddr, t.qname!, t.ltime))
+      .sort();
+    const alerts = lines<{ client: string; qname: string; time: number; server: string; type: string }>(
+      join(dir, 'alerts.jsonl'),
+    );
     expect(rogue.length).toBeGreaterThan(100);
     expect(alerts.map((a) => key(a.client, a.qname, a.time)).sort()).toEqual(rogue);
     expect(new Set(alerts.map((a) => `${a.type} ${a.server}`))).toEqual(new Set(['rogue-dns 203.0.113.107']));

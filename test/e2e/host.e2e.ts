@@ -5,7 +5,25 @@ import { spawnPanoptes } from '@panoptes/testing';
 import { buildProgram } from '../../apps/panoptes/src/cli/program';
 
 const rec = (i: number) =>
-  JSON.stringify({ uid: `u${i}`, seq: 0, rtype: 'final', sid: 'e2e', stime: 1.5, ltime: 2.5, dur: 1, proto: 'tcp', saddr: '10.1.0.1', sport: 1000 + i, dir: '->', daddr: '10.2.0.2', dport: 443, spkts: 2, dpkts: 1, sbytes: 140, dbytes: 66 });
+  JSON.stringify({
+    uid: `u${i}`,
+    seq: 0,
+    rtype: 'final',
+    sid: 'e2e',
+    stime: 1.5,
+    ltime: 2.5,
+    dur: 1,
+    proto: 'tcp',
+    saddr: '10.1.0.1',
+    sport: 1000 + i,
+    dir: '->',
+    daddr: '10.2.0.2',
+    dport: 443,
+    spkts: 2,
+    dpkts: 1,
+    sbytes: 140,
+    dbytes: 66,
+  });
 
 describe('the panoptes host and CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'panoptes-host-'));
@@ -52,7 +70,9 @@ describe('the panoptes host and CLI', () => {
     expect(lines[0]).toBe(`${bad}: 4 errors`);
     expect(lines.slice(1).map((l) => l.trim())).toEqual([
       'plugins[1] "out" (sink-file): colour: unknown key "colour" (line 8)',
-      expect.stringMatching(/^plugins\[2\] "out" \(no-such-plugin\): use: unknown plugin "no-such-plugin", expected one of .*sink-file.* \(line 10\)$/),
+      expect.stringMatching(
+        /^plugins\[2\] "out" \(no-such-plugin\): use: unknown plugin "no-such-plugin", expected one of .*sink-file.* \(line 10\)$/,
+      ),
       'plugins[2] "out" (no-such-plugin): id: duplicate id "out", already used by plugins[1] (line 9)',
       'plugins[1] "out" (sink-file): input: dangling topic "flows.nowhere": no plugin writes it (line 7)',
     ]);
@@ -60,10 +80,15 @@ describe('the panoptes host and CLI', () => {
 
   it('run --check also opens what the config names (preflight) and reports it', async () => {
     const cfg = join(dir, 'pre.yaml');
-    writeFileSync(cfg, `plugins:\n  - { id: src, use: source-jsonl, with: { path: ${join(dir, 'missing.jsonl')} } }\n  - { id: out, use: sink-file, input: flows.raw, with: { path: ${join(dir, 'o.jsonl')} } }\n`);
+    writeFileSync(
+      cfg,
+      `plugins:\n  - { id: src, use: source-jsonl, with: { path: ${join(dir, 'missing.jsonl')} } }\n  - { id: out, use: sink-file, input: flows.raw, with: { path: ${join(dir, 'o.jsonl')} } }\n`,
+    );
     const p = spawnPanoptes(['run', '--check', '-c', cfg]);
     expect(await p.exited).toBe(1);
-    expect(p.stderr()).toContain(`plugins[0] "src" (source-jsonl): path: file not found: ${join(dir, 'missing.jsonl')}`);
+    expect(p.stderr()).toContain(
+      `plugins[0] "src" (source-jsonl): path: file not found: ${join(dir, 'missing.jsonl')}`,
+    );
     writeFileSync(cfg.replace('pre', 'good'), readFileSync(cfg, 'utf8').replace(join(dir, 'missing.jsonl'), input));
     const q = spawnPanoptes(['run', '--check', '-c', cfg.replace('pre', 'good')]);
     expect(await q.exited).toBe(0);
@@ -108,13 +133,21 @@ plugins:
     expect(metrics).toMatch(/^panoptes_topic_queue_capacity\{topic="flows.raw",group="out"\} 50000$/m);
     p.kill('SIGTERM');
     expect(await p.exited).toBe(0);
-    expect(readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l).uid)).toEqual(['u1', 'u2', 'u3']);
+    expect(
+      readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).uid),
+    ).toEqual(['u1', 'u2', 'u3']);
   });
 
   it('run --until-done exits 0 after the files are read and the pipeline drained', async () => {
     const out = join(dir, 'done.jsonl');
     const cfg = join(dir, 'done.yaml');
-    writeFileSync(cfg, `api: { enabled: false }\nplugins:\n  - { id: src, use: source-jsonl, with: { path: ${input} } }\n  - { id: out, use: sink-file, input: flows.raw, with: { path: ${out}, format: csv, fields: [uid, sbytes] } }\n`);
+    writeFileSync(
+      cfg,
+      `api: { enabled: false }\nplugins:\n  - { id: src, use: source-jsonl, with: { path: ${input} } }\n  - { id: out, use: sink-file, input: flows.raw, with: { path: ${out}, format: csv, fields: [uid, sbytes] } }\n`,
+    );
     const p = spawnPanoptes(['run', '--until-done', '-c', cfg]);
     expect(await p.exited).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe('uid,sbytes\nu1,140\nu2,140\nu3,140\n');
@@ -122,9 +155,14 @@ plugins:
 
   it('run --until-done refuses a source that never ends', async () => {
     const cfg = join(dir, 'stdin.yaml');
-    writeFileSync(cfg, `plugins:\n  - { id: src, use: source-jsonl, with: { path: "-" } }\n  - { id: out, use: sink-file, input: flows.raw, with: { path: ${join(dir, 'x.jsonl')} } }\n`);
+    writeFileSync(
+      cfg,
+      `plugins:\n  - { id: src, use: source-jsonl, with: { path: "-" } }\n  - { id: out, use: sink-file, input: flows.raw, with: { path: ${join(dir, 'x.jsonl')} } }\n`,
+    );
     const p = spawnPanoptes(['run', '--until-done', '-c', cfg]);
     expect(await p.exited).toBe(1);
-    expect(p.stderr()).toContain('plugins[0] "src" (source-jsonl): --until-done needs every source to be finite (a file)');
+    expect(p.stderr()).toContain(
+      'plugins[0] "src" (source-jsonl): --until-done needs every source to be finite (a file)',
+    );
   });
 });

@@ -20,17 +20,28 @@ describe('remote management over the Kafka control topic', () => {
   it('lists, inspects, stops, reconfigures and starts a plugin in another process', async () => {
     const prefix = uniqueKafkaPrefix('control');
     const cfg = join(dir, 'kafka.yaml');
-    writeFileSync(cfg, pipelineConfig(kafkaBus(testKafkaBrokers(), prefix), jsonlSource(join(dir, 'none.jsonl')), join(dir, 'out.jsonl')));
+    writeFileSync(
+      cfg,
+      pipelineConfig(
+        kafkaBus(testKafkaBrokers(), prefix),
+        jsonlSource(join(dir, 'none.jsonl')),
+        join(dir, 'out.jsonl'),
+      ),
+    );
     const worker = runRole(cfg, '--only', 'geo');
     const manager = new RemoteWorkers({ brokers: testKafkaBrokers(), topicPrefix: prefix, groupPrefix: prefix }, 1_000);
     try {
       await worker.waitFor(/control worker listening/);
       await createControlTopics({ brokers: testKafkaBrokers(), topicPrefix: prefix, groupPrefix: prefix });
       await manager.start();
-      const workers = await until('the worker to answer a list', async () => {
-        const l = await manager.list();
-        return l.length > 0 && l;
-      }, 60);
+      const workers = await until(
+        'the worker to answer a list',
+        async () => {
+          const l = await manager.list();
+          return l.length > 0 && l;
+        },
+        60,
+      );
       expect(workers).toHaveLength(1);
       expect(workers[0]).toMatchObject({ pid: worker.proc.pid, ok: true });
       expect(workers[0].instances.map((i) => [i.id, i.use, i.state])).toEqual([['geo', 'enrich-geoip', 'running']]);
@@ -56,7 +67,14 @@ describe('remote management over the Kafka control topic', () => {
   it('is reached through the host management API: remote instances listed and steered over HTTP', async () => {
     const prefix = uniqueKafkaPrefix('control-api');
     const cfg = join(dir, 'kafka-api.yaml');
-    writeFileSync(cfg, pipelineConfig(kafkaBus(testKafkaBrokers(), prefix), jsonlSource(join(dir, 'none.jsonl')), join(dir, 'out-api.jsonl')));
+    writeFileSync(
+      cfg,
+      pipelineConfig(
+        kafkaBus(testKafkaBrokers(), prefix),
+        jsonlSource(join(dir, 'none.jsonl')),
+        join(dir, 'out-api.jsonl'),
+      ),
+    );
     const host = runRole(cfg, '--only', 'sink');
     const worker = runRole(cfg, '--only', 'geo');
     try {
@@ -71,10 +89,14 @@ describe('remote management over the Kafka control topic', () => {
         });
         return { status: res.status, body: (await res.json()) as any };
       };
-      const listed = await until('the API to list the remote geo instance', async () => {
-        const r = await call('/api/v1/plugins');
-        return r.body.plugins?.some((p: any) => p.id === 'geo') && r.body;
-      }, 60);
+      const listed = await until(
+        'the API to list the remote geo instance',
+        async () => {
+          const r = await call('/api/v1/plugins');
+          return r.body.plugins?.some((p: any) => p.id === 'geo') && r.body;
+        },
+        60,
+      );
       expect(listed.plugins.map((p: any) => [p.id, p.state, !!p.remote])).toEqual(
         expect.arrayContaining([
           ['sink', 'running', false],
@@ -87,7 +109,10 @@ describe('remote management over the Kafka control topic', () => {
       expect([stopped.status, stopped.body.state, stopped.body.remote]).toEqual([200, 'stopped', true]);
       expect((await call('/api/v1/plugins/geo')).body).toMatchObject({ id: 'geo', state: 'stopped', remote: true });
 
-      const bad = await call('/api/v1/plugins/geo/config', { method: 'PUT', body: JSON.stringify({ cityDb: '/nonexistent.mmdb' }) });
+      const bad = await call('/api/v1/plugins/geo/config', {
+        method: 'PUT',
+        body: JSON.stringify({ cityDb: '/nonexistent.mmdb' }),
+      });
       expect(bad.status).toBe(400);
       expect(bad.body.message).toMatch(/cityDb: file not found: \/nonexistent\.mmdb/);
 

@@ -27,7 +27,10 @@ describe('a malformed message on an input topic', () => {
     await producer.connect();
     await producer.send({
       topic: `${prefix}flows.raw`,
-      messages: [{ key: 'junk', value: '{"uid":"x","seq":0,"saddr":' }, { key: 'junk2', value: '"just a string"' }],
+      messages: [
+        { key: 'junk', value: '{"uid":"x","seq":0,"saddr":' },
+        { key: 'junk2', value: '"just a string"' },
+      ],
     });
     await producer.disconnect();
 
@@ -62,6 +65,8 @@ describe('a malformed message on an input topic', () => {
       'panoptes-dlq-topic': 'flows.raw',
       'panoptes-dlq-group': 'geo',
     });
-    expect(byValue.get('"just a string"')?.['panoptes-dlq-reason']).toBe('undecodable message: line 1: expected a JSON object, found string');
+    expect(byValue.get('"just a string"')?.['panoptes-dlq-reason']).toBe(
+      'undecodable message: line 1: expected a JSON object, found string',
+    );
   });
 });

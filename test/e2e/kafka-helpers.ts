@@ -103,7 +103,12 @@ export function readOutput(path: string): Output {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls until probe() is truthy; fails after `tries` polls (bounded, never a timing assertion). */
-export async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, tries = 600, everyMs = 200): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  tries = 600,
+  everyMs = 200,
+): Promise<T> {
   for (let i = 0; i < tries; i++) {
     const v = await probe();
     if (v) return v;
@@ -125,7 +130,11 @@ export async function stopRole(p: PanoptesProcess): Promise<number> {
 }
 
 /** Reads one gauge from a Prometheus text page: the value for the given labels, or undefined. */
-export async function metric(apiUrl: string, name: string, labels: Record<string, string>): Promise<number | undefined> {
+export async function metric(
+  apiUrl: string,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number | undefined> {
   const res = await fetch(`${apiUrl}/metrics`).catch(() => undefined);
   if (!res || !res.ok) return undefined;
   const text = await res.text();

@@ -9,7 +9,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KafkaTestBroker, startKafkaBroker } from '@panoptes/testing';
-import { jsonlSource, kafkaBus, metric, pipelineConfig, readOutput, runRole, sleep, stopRole, until, writeFlows } from './kafka-helpers';
+import {
+  jsonlSource,
+  kafkaBus,
+  metric,
+  pipelineConfig,
+  readOutput,
+  runRole,
+  sleep,
+  stopRole,
+  until,
+  writeFlows,
+} from './kafka-helpers';
 
 jest.setTimeout(300_000);
 
@@ -61,7 +72,14 @@ describe('a broker outage under load', () => {
       await until('the lag to drain to zero', async () => (await depth()) === 0);
     } catch (err) {
       for (const [name, p] of Object.entries({ source, geo, sink })) {
-        process.stderr.write(`--- ${name}:\n${p?.stderr().split('\n').filter((l) => !l.includes('kafka client')).slice(-25).join('\n')}\n`);
+        process.stderr.write(
+          `--- ${name}:\n${p
+            ?.stderr()
+            .split('\n')
+            .filter((l) => !l.includes('kafka client'))
+            .slice(-25)
+            .join('\n')}\n`,
+        );
       }
       throw err;
     } finally {

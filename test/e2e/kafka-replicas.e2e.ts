@@ -10,7 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { testKafkaBrokers, uniqueKafkaPrefix } from '@panoptes/testing';
-import { jsonlSource, kafkaBus, metric, pipelineConfig, readOutput, runRole, stopRole, until, writeFlows } from './kafka-helpers';
+import {
+  jsonlSource,
+  kafkaBus,
+  metric,
+  pipelineConfig,
+  readOutput,
+  runRole,
+  stopRole,
+  until,
+  writeFlows,
+} from './kafka-helpers';
 
 jest.setTimeout(240_000);
 
@@ -31,7 +41,11 @@ describe('two replicas of a transform in one group', () => {
     const geoB = runRole(cfg, '--only', 'geo');
     try {
       const urlA = await geoA.apiUrl();
-      await Promise.all([sink.waitFor(/plugin started plugin=sink/), geoA.waitFor(/plugin started/), geoB.waitFor(/plugin started/)]);
+      await Promise.all([
+        sink.waitFor(/plugin started plugin=sink/),
+        geoA.waitFor(/plugin started/),
+        geoB.waitFor(/plugin started/),
+      ]);
       // Both replicas must own partitions before the stream starts.
       const admin = new Kafka({ brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
@@ -42,7 +56,10 @@ describe('two replicas of a transform in one group', () => {
       await admin.disconnect();
 
       const source = runRole(cfg, '--only', 'source', '--until-done');
-      await until('replica A to be handling records', async () => ((await metric(urlA, 'panoptes_plugin_records_in_total', { plugin: 'geo' })) ?? 0) > 0);
+      await until(
+        'replica A to be handling records',
+        async () => ((await metric(urlA, 'panoptes_plugin_records_in_total', { plugin: 'geo' })) ?? 0) > 0,
+      );
       await until('the stream to be under way at the sink', () => readOutput(out).lines > total / 20);
       const before = readOutput(out).keys.size;
       geoA.kill('SIGKILL');

@@ -56,7 +56,13 @@ const DELIBERATE: Record<string, string> = {
 type Dir4 = [number, number, number, number];
 
 /** Flow key without direction, and whether (saddr, sport) is the key's first side. */
-function key(proto: string, saddr: string, sport: number | null, daddr: string, dport: number | null): [string, boolean] {
+function key(
+  proto: string,
+  saddr: string,
+  sport: number | null,
+  daddr: string,
+  dport: number | null,
+): [string, boolean] {
   // Argus prints ICMP type/id where ports go and no SCTP ports; compare those by addresses.
   if (!['tcp', 'udp'].includes(proto)) sport = dport = null;
   // Argus names PPPoE control traffic "pppoe"; we name the ethertypes.
@@ -82,11 +88,31 @@ async function argusFlows(pcap: string, out: string): Promise<Map<string, Dir4>>
   await run('argus', ['-r', pcap, '-w', out], { timeout: 60_000 }).catch(() => undefined);
   const m = new Map<string, Dir4>();
   if (!existsSync(out)) return m;
-  const { stdout } = await run('ra', ['-r', out, '-n', '-c', ',', '-s', 'proto', 'saddr', 'sport', 'daddr', 'dport', 'spkts', 'dpkts', 'sbytes', 'dbytes'], {
-    encoding: 'utf8',
-    timeout: 60_000,
-    maxBuffer: 64 << 20,
-  });
+  const { stdout } = await run(
+    'ra',
+    [
+      '-r',
+      out,
+      '-n',
+      '-c',
+      ',',
+      '-s',
+      'proto',
+      'saddr',
+      'sport',
+      'daddr',
+      'dport',
+      'spkts',
+      'dpkts',
+      'sbytes',
+      'dbytes',
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+      maxBuffer: 64 << 20,
+    },
+  );
   for (const line of stdout.split('\n').slice(1)) {
     const p = line.split(',');
     if (p.length < 9 || p[0] === 'man') continue;
@@ -101,7 +127,8 @@ async function argusAll(files: string[], dir: string): Promise<Map<string, Dir4>
   const results: Map<string, Dir4>[] = new Array(files.length);
   let next = 0;
   const worker = async (w: number) => {
-    for (let i = next++; i < files.length; i = next++) results[i] = await argusFlows(files[i], join(dir, `w${w}.argus`));
+    for (let i = next++; i < files.length; i = next++)
+      results[i] = await argusFlows(files[i], join(dir, `w${w}.argus`));
   };
   await Promise.all(Array.from({ length: 8 }, (_, w) => worker(w)));
   return results;
@@ -112,7 +139,8 @@ async function ourFlows(pcap: string): Promise<Map<string, Dir4>> {
   const cap = new Capture({ file: pcap, dns: false }).start();
   try {
     for await (const b of cap.batches()) {
-      for (const r of b.records) add(m, key(r.proto, r.saddr, r.sport, r.daddr, r.dport), [r.spkts, r.dpkts, r.sbytes, r.dbytes]);
+      for (const r of b.records)
+        add(m, key(r.proto, r.saddr, r.sport, r.daddr, r.dport), [r.spkts, r.dpkts, r.sbytes, r.dbytes]);
     }
   } catch {
     // A truncated capture: argus also stops at the bad record, compare what both read.
@@ -140,7 +168,8 @@ const haveArgus = (() => {
   return existsSync('/usr/sbin/argus') || existsSync('/usr/bin/argus');
 })();
 if (!data) console.log('sensor-argus.e2e: ../shared/data not found, argus comparison skipped');
-else if (!haveArgus) console.log('sensor-argus.e2e: argus/ra not installed (apt argus-server argus-client), comparison skipped');
+else if (!haveArgus)
+  console.log('sensor-argus.e2e: argus/ra not installed (apt argus-server argus-client), comparison skipped');
 
 (data && haveArgus ? describe : describe.skip)('sensor totals agree with argus 3.0.8 on real captures', () => {
   const pcaps = data ? join(data, 'pcaps') : '';
@@ -165,7 +194,8 @@ else if (!haveArgus) console.log('sensor-argus.e2e: argus/ra not installed (apt 
           continue;
         }
         compared += theirs.size;
-        for (const [k, v] of diff) disagreements.push(`${rel}: ${k}: argus ${JSON.stringify(v)} ours ${JSON.stringify(ours.get(k) ?? null)}`);
+        for (const [k, v] of diff)
+          disagreements.push(`${rel}: ${k}: argus ${JSON.stringify(v)} ours ${JSON.stringify(ours.get(k) ?? null)}`);
       }
       expect(disagreements).toEqual([]);
       // A listed difference that no longer differs must be removed from the list.

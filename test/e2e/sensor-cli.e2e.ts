@@ -14,7 +14,8 @@ import { repoRoot } from '@panoptes/testing';
 const root = repoRoot();
 const bin = join(root, 'apps', 'panoptes', 'bin', 'panoptes.js');
 const fixture = (n: string) => join(root, 'test', 'fixtures', 'pcaps', n);
-const panoptes = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
+const panoptes = (...args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
 const SENSOR_FIELDS = FIELDS.filter((f) => f.group !== 'enrich').map((f) => f.name as string);
 
 describe('panoptes read', () => {
@@ -25,10 +26,16 @@ describe('panoptes read', () => {
     const out = join(dir, 'g.jsonl');
     const r = panoptes('read', '-r', fixture('gen-200.pcap'), '-w', out);
     expect(r.status).toBe(0);
-    const recs = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const recs = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const unknown = new Set(recs.flatMap((x) => Object.keys(x)).filter((k) => !SENSOR_FIELDS.includes(k)));
     expect([...unknown]).toEqual([]);
-    const truth = readFileSync(fixture('gen-200.truth.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const truth = readFileSync(fixture('gen-200.truth.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const sum = (xs: { spkts: number; dpkts: number; sbytes: number; dbytes: number }[]) =>
       xs.reduce((s, x) => s + x.spkts + x.dpkts + x.sbytes + x.dbytes, 0);
     expect(sum(recs)).toBe(sum(truth));
@@ -42,13 +49,25 @@ describe('panoptes read', () => {
     const [header, row] = r.stdout.trim().split('\n');
     expect(header.split(',')).toEqual(SENSOR_FIELDS);
     const v = Object.fromEntries(header.split(',').map((h, i) => [h, row.split(',')[i]]));
-    expect([v.proto, v.saddr, v.sport, v.dir, v.daddr, v.dport, v.spkts, v.dbytes]).toEqual(['tcp', '141.142.228.5', '59856', '->', '192.150.187.43', '80', '7', '5477']);
+    expect([v.proto, v.saddr, v.sport, v.dir, v.daddr, v.dport, v.spkts, v.dbytes]).toEqual([
+      'tcp',
+      '141.142.228.5',
+      '59856',
+      '->',
+      '192.150.187.43',
+      '80',
+      '7',
+      '5477',
+    ]);
   });
 
   it('applies --bpf', () => {
     const r = panoptes('read', '-r', fixture('gen-200.pcap'), '--bpf', 'udp port 53');
     expect(r.status).toBe(0);
-    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const recs = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(recs.length).toBeGreaterThan(10);
     expect(recs.every((x) => x.proto === 'udp' && x.dport === 53)).toBe(true);
   });
@@ -69,7 +88,9 @@ describe('panoptes read', () => {
     const out = join(dir, 'cut.jsonl');
     const r = panoptes('read', '-r', cut, '-w', out);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`${cut}: truncated packet record: .* at byte offset \\d+ \\(\\d+ records written before it\\)`));
+    expect(r.stderr).toMatch(
+      new RegExp(`${cut}: truncated packet record: .* at byte offset \\d+ \\(\\d+ records written before it\\)`),
+    );
     const n = Number(/\((\d+) records written/.exec(r.stderr)![1]);
     expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(n);
     expect(n).toBeGreaterThan(100);
@@ -109,7 +130,10 @@ describe('a scan of many one-packet flows', () => {
     rec.writeUInt32LE(54, 8);
     rec.writeUInt32LE(54, 12);
     Buffer.from([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0, 0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0]).copy(rec, 16);
-    Buffer.from([192, 0, 2, 1, 0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]).copy(rec, 46);
+    Buffer.from([192, 0, 2, 1, 0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]).copy(
+      rec,
+      46,
+    );
     const chunk: Buffer[] = [];
     for (let i = 0; i < n; i++) {
       const r = Buffer.from(rec);

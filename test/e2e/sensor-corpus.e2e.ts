@@ -110,7 +110,8 @@ if (!data) console.log('sensor-corpus.e2e: ../shared/data not found, corpus run 
       if (isCapture) captures++;
       // Text files in the corpus (expected outputs) are refused at offset 0; a
       // capture may end early but the message must say where and why.
-      if (!error.startsWith(`${f}: `) || !/ at byte offset \d+$/.test(error) || /panic/.test(error)) bad.push(`${f}: ${error}`);
+      if (!error.startsWith(`${f}: `) || !/ at byte offset \d+$/.test(error) || /panic/.test(error))
+        bad.push(`${f}: ${error}`);
     }
     expect(bad).toEqual([]);
     expect(captures).toBeGreaterThan(900);

@@ -48,7 +48,13 @@ function get(port: number, path: string): Promise<{ localPort: number; sent: num
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it('finds each HTTP connection with the exact bytes each way, and stops promptly', async () => {
-    const cap = new Capture({ interface: 'lo', bpf: `tcp port ${port}`, snaplen: 256, promisc: false, sid: 'live' }).start();
+    const cap = new Capture({
+      interface: 'lo',
+      bpf: `tcp port ${port}`,
+      snaplen: 256,
+      promisc: false,
+      sid: 'live',
+    }).start();
     const records: SensorRecord[] = [];
     const pump = (async () => {
       for await (const b of cap.batches()) records.push(...b.records);

@@ -68,7 +68,8 @@ async function checkAgainstTruth(pcap: string, truth: TruthFlow[]): Promise<void
     }
     const got = { spkts: t.spkts, dpkts: t.dpkts, sbytes: t.sbytes, dbytes: t.dbytes, stime: t.stime, ltime: t.ltime };
     const want = { spkts: g.spkts, dpkts: g.dpkts, sbytes: g.sbytes, dbytes: g.dbytes, stime: g.stime, ltime: g.ltime };
-    if (JSON.stringify(got) !== JSON.stringify(want)) wrong.push(`${k}: got ${JSON.stringify(got)} want ${JSON.stringify(want)}`);
+    if (JSON.stringify(got) !== JSON.stringify(want))
+      wrong.push(`${k}: got ${JSON.stringify(got)} want ${JSON.stringify(want)}`);
     // Direction: the initiator is the source, and the sensor says it is sure.
     if (!['->', '<->'].includes(t.first.dir)) wrong.push(`${k}: dir ${t.first.dir}`);
     // Records of a flow are numbered from 0 without gaps and exactly one is final.

@@ -23,7 +23,8 @@ export interface Oracle {
   readonly badLines: number[];
 }
 
-const num = (s: unknown): number => (typeof s === 'number' ? s : typeof s === 'string' && s.trim() !== '' ? Number(s) : NaN);
+const num = (s: unknown): number =>
+  typeof s === 'number' ? s : typeof s === 'string' && s.trim() !== '' ? Number(s) : NaN;
 const port = (s: unknown) => Number.isInteger(num(s)) && num(s) >= 0 && num(s) <= 65535;
 const count = (s: unknown) => Number.isInteger(num(s)) && num(s) >= 0;
 

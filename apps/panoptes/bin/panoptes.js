@@ -9,12 +9,14 @@ try {
   process.stderr.write(`panoptes: not built yet (${main} missing); run "npm run build" first\n`);
   process.exit(2);
 }
-require(main).main(process.argv).then(
-  (code) => {
-    process.exitCode = code ?? 0;
-  },
-  (err) => {
-    process.stderr.write(`panoptes: ${err && err.stack ? err.stack : err}\n`);
-    process.exitCode = 1;
-  },
-);
+require(main)
+  .main(process.argv)
+  .then(
+    (code) => {
+      process.exitCode = code ?? 0;
+    },
+    (err) => {
+      process.stderr.write(`panoptes: ${err && err.stack ? err.stack : err}\n`);
+      process.exitCode = 1;
+    },
+  );

@@ -23,7 +23,8 @@ export interface BusType<C extends object = object> {
 }
 
 /** Transports by `bus.type`. Adding one is one entry here. */
-export const BUS_TYPES: Record<string, BusType<any>> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry has its own config class
+export const BUS_TYPES: Record<string, BusType<any>> = {
   embedded: {
     config: EmbeddedBusConfig,
     create: (c: EmbeddedBusConfig) => new EmbeddedBus({ queueRecords: c.queueRecords }),

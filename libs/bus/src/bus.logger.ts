@@ -17,7 +17,11 @@ export function stderrBusLogger(component: string): BusLogger {
   const silent = process.env.PANOPTES_LOG === 'silent';
   const line = (level: (typeof LEVELS)[number]) => (msg: string, ctx?: Record<string, unknown>) => {
     if (silent || LEVELS.indexOf(level) < min) return;
-    const extra = ctx ? Object.entries(ctx).map(([k, v]) => ` ${k}=${JSON.stringify(v)}`).join('') : '';
+    const extra = ctx
+      ? Object.entries(ctx)
+          .map(([k, v]) => ` ${k}=${JSON.stringify(v)}`)
+          .join('')
+      : '';
     process.stderr.write(`${new Date().toISOString()} ${level} ${component}: ${msg}${extra}\n`);
   };
   return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };

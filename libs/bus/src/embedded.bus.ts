@@ -136,8 +136,17 @@ export class EmbeddedBus implements Bus {
     if (!groups) this.groups.set(topic, (groups = new Map()));
     let consumers = groups.get(options.group);
     if (!consumers) groups.set(options.group, (consumers = []));
-    const consumer = new Consumer(topic, options.group, this.capacity, handler as BatchHandler<unknown>, (records, err) =>
-      this.deadLetter({ topic, reason: `handler failed: ${err instanceof Error ? err.message : String(err)}`, payload: records }),
+    const consumer = new Consumer(
+      topic,
+      options.group,
+      this.capacity,
+      handler as BatchHandler<unknown>,
+      (records, err) =>
+        this.deadLetter({
+          topic,
+          reason: `handler failed: ${err instanceof Error ? err.message : String(err)}`,
+          payload: records,
+        }),
     );
     consumers.push(consumer);
     consumer.start();

@@ -20,7 +20,14 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 function busConfig(prefix: string, extra: Partial<KafkaBusConfig> = {}): KafkaBusConfig {
   return plainToInstance(
     KafkaBusConfig,
-    { type: 'kafka', brokers: testKafkaBrokers(), topicPrefix: prefix, groupPrefix: prefix, statsIntervalMs: 200, ...extra },
+    {
+      type: 'kafka',
+      brokers: testKafkaBrokers(),
+      topicPrefix: prefix,
+      groupPrefix: prefix,
+      statsIntervalMs: 200,
+      ...extra,
+    },
     { exposeDefaultValues: true },
   );
 }
@@ -100,7 +107,10 @@ describe('KafkaBus (real broker)', () => {
 
     const sent = flows(3_000, 3);
     await a.publish('t', sent, (r) => r.uid);
-    await until('all records in both groups', () => byMember.a.length + byMember.b.length === 3_000 && byMember.other.length === 3_000);
+    await until(
+      'all records in both groups',
+      () => byMember.a.length + byMember.b.length === 3_000 && byMember.other.length === 3_000,
+    );
     await a.drain();
     await b.drain();
 
@@ -171,7 +181,10 @@ describe('KafkaBus (real broker)', () => {
     await raw.disconnect();
     await bus.drain();
 
-    expect(got).toEqual([{ uid: 'a', seq: 0 }, { uid: 'c', seq: 0 }]);
+    expect(got).toEqual([
+      { uid: 'a', seq: 0 },
+      { uid: 'c', seq: 0 },
+    ]);
     expect(bus.deadLetterCounts().get('flows.raw.dlq')).toBe(2);
     expect(bus.undecodableCount()).toBe(2);
 
@@ -189,7 +202,12 @@ describe('KafkaBus (real broker)', () => {
     expect(letters.map((l) => l.value)).toEqual(['{"uid":"b","seq":0', '']);
     expect(letters[0].headers[DLQ_HEADERS.reason]).toMatch(/^undecodable message: line 1: invalid JSON: /);
     expect(letters[1].headers[DLQ_HEADERS.reason]).toBe('undecodable message: empty message');
-    expect(letters[0].headers).toMatchObject({ [DLQ_HEADERS.topic]: 'flows.raw', [DLQ_HEADERS.partition]: '0', [DLQ_HEADERS.offset]: '1', [DLQ_HEADERS.group]: 'sink' });
+    expect(letters[0].headers).toMatchObject({
+      [DLQ_HEADERS.topic]: 'flows.raw',
+      [DLQ_HEADERS.partition]: '0',
+      [DLQ_HEADERS.offset]: '1',
+      [DLQ_HEADERS.group]: 'sink',
+    });
   });
 
   it('dead-letters the records a handler failed on, with the reason, and commits past them', async () => {

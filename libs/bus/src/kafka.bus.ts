@@ -1,6 +1,15 @@
 import { promisify } from 'node:util';
 import { gzip as zlibGzip, InputType, unzip as zlibUnzip, ZlibOptions } from 'node:zlib';
-import { Admin, CompressionCodecs, CompressionTypes, Kafka, logLevel as KafkaLogLevel, LogEntry, Partitioners, Producer } from 'kafkajs';
+import {
+  Admin,
+  CompressionCodecs,
+  CompressionTypes,
+  Kafka,
+  logLevel as KafkaLogLevel,
+  LogEntry,
+  Partitioners,
+  Producer,
+} from 'kafkajs';
 import { BatchHandler, Bus, DeadLetter, deadLetterTopic, SubscribeOptions, Subscription, TopicStats } from './bus';
 import { BusLogger, stderrBusLogger } from './bus.logger';
 import { KafkaBusConfig } from './kafka.config';
@@ -18,7 +27,13 @@ export const DLQ_HEADERS = {
   group: 'panoptes-dlq-group',
 } as const;
 
-const KAFKA_LEVELS = { nothing: KafkaLogLevel.NOTHING, error: KafkaLogLevel.ERROR, warn: KafkaLogLevel.WARN, info: KafkaLogLevel.INFO, debug: KafkaLogLevel.DEBUG };
+const KAFKA_LEVELS = {
+  nothing: KafkaLogLevel.NOTHING,
+  error: KafkaLogLevel.ERROR,
+  warn: KafkaLogLevel.WARN,
+  info: KafkaLogLevel.INFO,
+  debug: KafkaLogLevel.DEBUG,
+};
 
 /**
  * The bus over Apache Kafka (kafkajs). Topics are created on first use with the
@@ -61,8 +76,13 @@ export class KafkaBus implements Bus, SubscriptionHost {
         const { message, ...ctx } = entry.log;
         // The bus re-sends a batch whose retries ran out with the same producer id and sequence: no duplicate.
         if (String(message).startsWith('Limiting retries for the idempotent producer')) return;
-        const level = entry.level <= KafkaLogLevel.WARN ? 'warn' : entry.level === KafkaLogLevel.INFO ? 'info' : 'debug';
-        this.log[level](`kafka client: ${String(message).toLowerCase()}`, { ns: entry.namespace, broker: ctx.broker, error: ctx.error });
+        const level =
+          entry.level <= KafkaLogLevel.WARN ? 'warn' : entry.level === KafkaLogLevel.INFO ? 'info' : 'debug';
+        this.log[level](`kafka client: ${String(message).toLowerCase()}`, {
+          ns: entry.namespace,
+          broker: ctx.broker,
+          error: ctx.error,
+        });
       },
     });
   }
@@ -75,7 +95,13 @@ export class KafkaBus implements Bus, SubscriptionHost {
       throw new Error(`cannot connect to kafka at ${this.config.brokers.join(',')}: ${(err as Error).message}`);
     });
     await this.connectProducer();
-    this.lag = new LagReader(this.admin, this.config.statsIntervalMs, () => [...this.subs], this.log, (sub) => this.recordsPerMessage(sub));
+    this.lag = new LagReader(
+      this.admin,
+      this.config.statsIntervalMs,
+      () => [...this.subs],
+      this.log,
+      (sub) => this.recordsPerMessage(sub),
+    );
     this.lag.start();
   }
 
@@ -170,7 +196,11 @@ export class KafkaBus implements Bus, SubscriptionHost {
       p = (async () => {
         const admin = this.admin;
         if (!admin) throw new Error('kafka bus not started');
-        const topic = { topic: name, numPartitions: this.config.partitions, replicationFactor: this.config.replicationFactor };
+        const topic = {
+          topic: name,
+          numPartitions: this.config.partitions,
+          replicationFactor: this.config.replicationFactor,
+        };
         try {
           await admin.createTopics({ topics: [topic], waitForLeaders: true });
         } catch (err) {
@@ -189,7 +219,14 @@ export class KafkaBus implements Bus, SubscriptionHost {
     const name = this.kafkaTopic(topic);
     // Another process may be creating the same topic right now: its leaders appear a moment later.
     await this.retrying(`create topic ${name}`, () => this.ensureTopic(name));
-    const sub = new KafkaSubscription(this, topic, name, options.group, this.config.groupPrefix + options.group, handler as BatchHandler<unknown>);
+    const sub = new KafkaSubscription(
+      this,
+      topic,
+      name,
+      options.group,
+      this.config.groupPrefix + options.group,
+      handler as BatchHandler<unknown>,
+    );
     await this.retrying(`subscribe to ${name}`, async () => {
       try {
         await sub.start();
@@ -213,7 +250,12 @@ export class KafkaBus implements Bus, SubscriptionHost {
     await this.deadLetterRecords(letter.topic, letter.reason, payload, {});
   }
 
-  async deadLetterRecords(topic: string, reason: string, records: unknown[], origin: Record<string, string>): Promise<void> {
+  async deadLetterRecords(
+    topic: string,
+    reason: string,
+    records: unknown[],
+    origin: Record<string, string>,
+  ): Promise<void> {
     await this.writeLetter(topic, reason, origin, (partitions) => {
       const { messages } = encodeRecords(records.map(truncated), undefined, { ...this.config, partitions }, this.rr++);
       return messages;

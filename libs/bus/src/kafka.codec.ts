@@ -58,7 +58,9 @@ export function encodeRecords<T>(
     const record = records[i];
     const k = key ? key(record) : undefined;
     // Without a key, whole messages rotate over the partitions.
-    const partition = k ? partitionForKey(k, partitions) : (roundRobinStart + Math.floor(i / recordsPerMessage)) % partitions;
+    const partition = k
+      ? partitionForKey(k, partitions)
+      : (roundRobinStart + Math.floor(i / recordsPerMessage)) % partitions;
     const line = JSON.stringify(record);
     // Length in UTF-16 units is a lower bound for UTF-8 bytes; measure exactly only near the limit.
     const bytes = line.length * 3 < maxMessageBytes ? line.length : Buffer.byteLength(line);
@@ -106,7 +108,10 @@ export function decodeMessage(value: Buffer | null): { records: unknown[]; bad: 
     try {
       const parsed: unknown = JSON.parse(line);
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-        bad.push({ reason: `line ${lineNo}: expected a JSON object, found ${Array.isArray(parsed) ? 'an array' : typeof parsed}`, raw: line });
+        bad.push({
+          reason: `line ${lineNo}: expected a JSON object, found ${Array.isArray(parsed) ? 'an array' : typeof parsed}`,
+          raw: line,
+        });
       } else {
         records.push(parsed);
       }

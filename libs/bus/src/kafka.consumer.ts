@@ -58,14 +58,23 @@ export class KafkaSubscription {
       maxWaitTimeInMs: c.maxWaitTimeMs,
       allowAutoTopicCreation: false,
       // No restart of a consumer that crashed while it was being closed: it would outlive close().
-      retry: { initialRetryTime: 300, maxRetryTime: c.maxRetryDelayMs, retries: 8, restartOnFailure: async () => !this.closing },
+      retry: {
+        initialRetryTime: 300,
+        maxRetryTime: c.maxRetryDelayMs,
+        retries: 8,
+        restartOnFailure: async () => !this.closing,
+      },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       // kafkajs restarts by itself after a retriable failure; anything else would leave the
       // subscription dead, so start it over: a role must outlive a broker outage unattended.
       if (payload.restart || this.closing) return;
-      this.host.log.error('kafka consumer crashed, restarting', { topic: this.topic, group: this.group, error: payload.error.message });
+      this.host.log.error('kafka consumer crashed, restarting', {
+        topic: this.topic,
+        group: this.group,
+        error: payload.error.message,
+      });
       this.restartTimer = setTimeout(() => void this.restart(), c.maxRetryDelayMs);
     });
     await consumer.connect();
@@ -85,7 +94,10 @@ export class KafkaSubscription {
       await this.start();
       this.host.log.info('kafka consumer restarted', { topic: this.topic, group: this.group });
     } catch (err) {
-      this.host.log.warn('kafka consumer restart failed, will retry', { topic: this.topic, error: (err as Error).message });
+      this.host.log.warn('kafka consumer restart failed, will retry', {
+        topic: this.topic,
+        error: (err as Error).message,
+      });
       this.restartTimer = setTimeout(() => void this.restart(), this.host.config.maxRetryDelayMs);
     }
   }
@@ -132,7 +144,10 @@ export class KafkaSubscription {
     try {
       for (const b of bad) {
         this.undecodable++;
-        await this.host.deadLetterRaw(this.topic, `undecodable message: ${b.reason}`, b.raw, { ...origin, offset: b.offset });
+        await this.host.deadLetterRaw(this.topic, `undecodable message: ${b.reason}`, b.raw, {
+          ...origin,
+          offset: b.offset,
+        });
       }
       if (records.length > 0) {
         try {
@@ -144,7 +159,9 @@ export class KafkaSubscription {
         }
         this.delivered += records.length;
       }
-      await this.consumer!.commitOffsets([{ topic: this.kafkaTopic, partition, offset: (BigInt(last) + 1n).toString() }]);
+      await this.consumer!.commitOffsets([
+        { topic: this.kafkaTopic, partition, offset: (BigInt(last) + 1n).toString() },
+      ]);
     } finally {
       this.busyCount--;
     }

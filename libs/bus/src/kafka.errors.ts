@@ -38,7 +38,9 @@ export function needsNewProducer(err: unknown): boolean {
  */
 export function isRetriable(err: unknown): boolean {
   const all = chain(err);
-  if (all.some((e) => e.name === 'KafkaJSProtocolError' && e.retriable === false && !PRODUCER_STATE.has(e.type ?? ''))) {
+  if (
+    all.some((e) => e.name === 'KafkaJSProtocolError' && e.retriable === false && !PRODUCER_STATE.has(e.type ?? ''))
+  ) {
     return false;
   }
   return all.some((e) => typeof e.name === 'string' && e.name.startsWith('KafkaJS'));

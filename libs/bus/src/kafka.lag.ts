@@ -55,14 +55,20 @@ export class LagReader {
       [...pairs.entries()].map(async ([k, s]) => {
         let end = ends.get(s.kafkaTopic);
         if (!end) ends.set(s.kafkaTopic, (end = this.admin.fetchTopicOffsets(s.kafkaTopic)));
-        const [offsets, committed] = await Promise.all([end, this.admin.fetchOffsets({ groupId: s.groupId, topics: [s.kafkaTopic] })]);
+        const [offsets, committed] = await Promise.all([
+          end,
+          this.admin.fetchOffsets({ groupId: s.groupId, topics: [s.kafkaTopic] }),
+        ]);
         const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
         let messages = 0;
         for (const p of offsets) {
           const c = done.get(p.partition) ?? -1;
           messages += Math.max(0, Number(p.high) - (c >= 0 ? c : Number(p.low)));
         }
-        return [k, { topic: s.topic, group: s.group, depth: Math.round(messages * this.recordsPerMessage(s)) }] as const;
+        return [
+          k,
+          { topic: s.topic, group: s.group, depth: Math.round(messages * this.recordsPerMessage(s)) },
+        ] as const;
       }),
     );
     for (const key of [...this.last.keys()]) if (!pairs.has(key)) this.last.delete(key);

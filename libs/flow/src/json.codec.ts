@@ -17,7 +17,8 @@ export function flowRecordProblem(v: unknown): string | undefined {
     }
   }
   for (const name of REQUIRED) if (o[name] === undefined || o[name] === null) return `missing field ${name}`;
-  if (o.rtype !== 'status' && o.rtype !== 'final') return `field rtype: expected status or final, found ${String(o.rtype)}`;
+  if (o.rtype !== 'status' && o.rtype !== 'final')
+    return `field rtype: expected status or final, found ${String(o.rtype)}`;
   return undefined;
 }
 

@@ -48,7 +48,9 @@ export function genPcap(args: Record<string, string | number> = {}): GeneratedCa
   const pcap = join(dir, `${name}.pcap`);
   const truthPath = join(dir, `${name}.truth.jsonl`);
   if (!existsSync(pcap) || !existsSync(truthPath)) {
-    execFileSync('python3', [genPcapScript(), ...flat, '--out', `${pcap}.tmp`, '--truth', `${truthPath}.tmp`], { stdio: 'pipe' });
+    execFileSync('python3', [genPcapScript(), ...flat, '--out', `${pcap}.tmp`, '--truth', `${truthPath}.tmp`], {
+      stdio: 'pipe',
+    });
     execFileSync('mv', [`${truthPath}.tmp`, truthPath]);
     execFileSync('mv', [`${pcap}.tmp`, pcap]);
   }

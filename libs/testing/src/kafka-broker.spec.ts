@@ -25,7 +25,13 @@ describe('kafka test broker', () => {
       const kafka = new Kafka({ clientId: 'broker-spec', brokers: broker.brokers, logLevel: logLevel.NOTHING });
       const producer = kafka.producer({ idempotent: true });
       await producer.connect();
-      await producer.send({ topic: 'kept', messages: [{ key: 'a', value: 'one' }, { key: 'a', value: 'two' }] });
+      await producer.send({
+        topic: 'kept',
+        messages: [
+          { key: 'a', value: 'one' },
+          { key: 'a', value: 'two' },
+        ],
+      });
       await producer.disconnect();
 
       await broker.stop();

@@ -1,4 +1,11 @@
-import { AnyPluginManifest, ConfigError, HandlerService, PluginContext, SourceService, validateConfig } from '@panoptes/plugin-sdk';
+import {
+  AnyPluginManifest,
+  ConfigError,
+  HandlerService,
+  PluginContext,
+  SourceService,
+  validateConfig,
+} from '@panoptes/plugin-sdk';
 
 export interface PluginRun {
   /** Everything emitted, by output port. */
@@ -20,7 +27,11 @@ export interface RunPluginOptions {
  * Runs one plugin with a plain config the way the host would (validated,
  * started, fed, stopped), capturing what it emits. For plugin specs.
  */
-export async function runPlugin(manifest: AnyPluginManifest, plain: unknown, options: RunPluginOptions = {}): Promise<PluginRun> {
+export async function runPlugin(
+  manifest: AnyPluginManifest,
+  plain: unknown,
+  options: RunPluginOptions = {},
+): Promise<PluginRun> {
   const v = validateConfig(manifest.config, plain);
   if (!v.value) throw new ConfigError(v.issues);
   const outputs: Record<string, unknown[]> = {};

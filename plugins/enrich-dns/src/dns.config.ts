@@ -1,4 +1,15 @@
-import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsIP, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsIP,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
 
 export class DnsEnrichConfig {
   /** Seconds an answer keeps labelling after its TTL ran out (clients keep using addresses past the TTL). */
@@ -42,7 +53,10 @@ export class DnsEnrichConfig {
   @IsOptional()
   @IsArray()
   @IsString({ each: true })
-  @Matches(/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|[0-9a-fA-F:]+)(:\d{1,5})?$/, { each: true, message: 'each value in ptrServers must be an address or address:port' })
+  @Matches(/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|[0-9a-fA-F:]+)(:\d{1,5})?$/, {
+    each: true,
+    message: 'each value in ptrServers must be an address or address:port',
+  })
   ptrServers: string[] = [];
 
   /** PTR results (names and failures) kept in memory. */

@@ -28,7 +28,12 @@ async function ptrResponder(): Promise<{ port: number; queries: string[]; close:
     header.writeUInt16BE(nx ? 0x8183 : 0x8180, 2);
     header.writeUInt16BE(1, 4);
     header.writeUInt16BE(nx ? 0 : 1, 6);
-    const target = Buffer.concat([...`host-${ip.replace(/\./g, '-')}.test`.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]);
+    const target = Buffer.concat([
+      ...`host-${ip.replace(/\./g, '-')}.test`
+        .split('.')
+        .map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])),
+      Buffer.from([0]),
+    ]);
     const rr = Buffer.alloc(12);
     rr.writeUInt16BE(0xc00c, 0);
     rr.writeUInt16BE(12, 2);
@@ -42,14 +47,29 @@ async function ptrResponder(): Promise<{ port: number; queries: string[]; close:
   return { port: sock.address().port, queries, close: () => new Promise((resolve) => sock.close(() => resolve())) };
 }
 
-const flow = (uid: string, daddr: string) => ({ uid, seq: 0, rtype: 'final', sid: 't', stime: 100, ltime: 101, saddr: '10.0.0.1', daddr, proto: 'tcp' });
+const flow = (uid: string, daddr: string) => ({
+  uid,
+  seq: 0,
+  rtype: 'final',
+  sid: 't',
+  stime: 100,
+  ltime: 101,
+  saddr: '10.0.0.1',
+  daddr,
+  proto: 'tcp',
+});
 
 describe('PTR lookups', () => {
   it('PtrCache never waits: a miss starts one lookup, later peeks are answered from the cache', async () => {
     let calls = 0;
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const c = new PtrCache(async (a) => (calls++, await gate, a === '192.0.2.1' ? ['Host.Example.'] : []), 10, 60_000, 1);
+    const c = new PtrCache(
+      async (a) => (calls++, await gate, a === '192.0.2.1' ? ['Host.Example.'] : []),
+      10,
+      60_000,
+      1,
+    );
     expect(c.peek('192.0.2.1')).toBeUndefined();
     expect(c.peek('192.0.2.1')).toBeUndefined();
     expect(c.peek('192.0.2.2')).toBeUndefined(); // over the in-flight bound: skipped, not queued
@@ -63,7 +83,13 @@ describe('PTR lookups', () => {
   it('PtrCache caches failures too, and forgets after its TTL', async () => {
     let now = 0;
     let calls = 0;
-    const c = new PtrCache(async () => (calls++, Promise.reject(new Error('SERVFAIL'))), 10, 1000, 4, () => now);
+    const c = new PtrCache(
+      async () => (calls++, Promise.reject(new Error('SERVFAIL'))),
+      10,
+      1000,
+      4,
+      () => now,
+    );
     c.peek('192.0.2.9');
     await c.settled();
     expect(c.peek('192.0.2.9')).toBeUndefined();
@@ -78,7 +104,11 @@ describe('PTR lookups', () => {
   it('labels from a real resolver on 127.0.0.1, without holding up the flow that missed', async () => {
     const dns = await ptrResponder();
     try {
-      const config = validateConfig(DnsEnrichConfig, { ptrLookups: true, ptrServers: [`127.0.0.1:${dns.port}`], alignWaitMs: 0 }).value!;
+      const config = validateConfig(DnsEnrichConfig, {
+        ptrLookups: true,
+        ptrServers: [`127.0.0.1:${dns.port}`],
+        alignWaitMs: 0,
+      }).value!;
       const out: Record<string, unknown>[] = [];
       const ctx = {
         id: 'dns',
@@ -100,7 +130,11 @@ describe('PTR lookups', () => {
       expect(out.map((f) => f.dname)).toEqual([undefined, undefined, 'host-198-51-100-23.test', undefined]);
       expect(out.map((f) => f.sname)).toEqual([undefined, undefined, 'host-10-0-0-1.test', 'host-10-0-0-1.test']);
       // One query per address, the repeated source included: the cache answered the rest.
-      expect(dns.queries.sort()).toEqual(['1.0.0.10.in-addr.arpa', '23.100.51.198.in-addr.arpa', '66.2.0.192.in-addr.arpa']);
+      expect(dns.queries.sort()).toEqual([
+        '1.0.0.10.in-addr.arpa',
+        '23.100.51.198.in-addr.arpa',
+        '66.2.0.192.in-addr.arpa',
+      ]);
       await e.stop();
     } finally {
       await dns.close();

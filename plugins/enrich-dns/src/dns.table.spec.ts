@@ -35,7 +35,8 @@ describe('PassiveDnsTable', () => {
 
   it('stays within maxEntries, evicting the least recently answered', () => {
     const t = new PassiveDnsTable(1000, 0);
-    for (let i = 0; i < 5000; i++) t.add(`10.0.${i >> 8}.${i & 255}`, `198.51.100.${i % 200}`, `n${i}.example`, 1000 + i, 300);
+    for (let i = 0; i < 5000; i++)
+      t.add(`10.0.${i >> 8}.${i & 255}`, `198.51.100.${i % 200}`, `n${i}.example`, 1000 + i, 300);
     // Eviction takes the least recently answered address with all its clients (25 here).
     expect(t.size).toBeLessThanOrEqual(1000);
     expect(t.size).toBeGreaterThan(1000 - 25);

@@ -34,10 +34,17 @@ maybe('enrich-dns against gen-pcap ground truth', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'dns-truth-'));
-    execFileSync('python3', [GEN, '--flows', '20000', '--rogue-share', '0.05', '--truth', join(dir, 't.jsonl'), '--out', join(dir, 'x.pcap')], {
-      stdio: 'ignore',
-    });
-    truth = readFileSync(join(dir, 't.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Truth);
+    execFileSync(
+      'python3',
+      [GEN, '--flows', '20000', '--rogue-share', '0.05', '--truth', join(dir, 't.jsonl'), '--out', join(dir, 'x.pcap')],
+      {
+        stdio: 'ignore',
+      },
+    );
+    truth = readFileSync(join(dir, 't.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Truth);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -58,7 +65,19 @@ maybe('enrich-dns against gen-pcap ground truth', () => {
         answers: addrOf.has(t.qname!) ? [{ name: t.qname!, type: 'A', ttl: 300, data: addrOf.get(t.qname!)! }] : [],
       }));
     const tcp = truth.filter((t) => t.kind === 'tcp');
-    const flows = tcp.map((t, i) => ({ uid: `f${i}`, seq: 0, rtype: 'final', sid: 'gen', stime: t.stime, ltime: t.ltime, saddr: t.saddr, daddr: t.daddr, sport: t.sport, dport: t.dport, proto: 'tcp' }));
+    const flows = tcp.map((t, i) => ({
+      uid: `f${i}`,
+      seq: 0,
+      rtype: 'final',
+      sid: 'gen',
+      stime: t.stime,
+      ltime: t.ltime,
+      saddr: t.saddr,
+      daddr: t.daddr,
+      sport: t.sport,
+      dport: t.dport,
+      proto: 'tcp',
+    }));
     // Capture order: an answer when its response is seen, a flow when it ends; batches of 500 per port.
     const events = [
       ...answers.map((a) => ({ t: a.time, port: 'dns', r: a as unknown })),
@@ -91,8 +110,13 @@ maybe('enrich-dns against gen-pcap ground truth', () => {
     expect(wrong).toEqual([]);
     expect(right / want).toBeGreaterThanOrEqual(0.99);
     const key = (client: string, qname: string, time: number) => `${client} ${qname} ${time.toFixed(6)}`;
-    const rogue = truth.filter((t) => t.kind === 'dns' && t.rogue).map((t) => key(t.saddr, t.qname!, t.ltime)).sort();
-    const alerts = ((run.outputs.alerts ?? []) as { client: string; qname: string; time: number; server: string }[]).map((a) => key(a.client, a.qname, a.time)).sort();
+    const rogue = truth
+      .filter((t) => t.kind === 'dns' && t.rogue)
+      .map((t) => key(t.saddr, t.qname!, t.ltime))
+      .sort();
+    const alerts = ((run.outputs.alerts ?? []) as { client: string; qname: string; time: number; server: string }[])
+      .map((a) => key(a.client, a.qname, a.time))
+      .sort();
     expect(rogue.length).toBeGreaterThan(100);
     expect(alerts).toEqual(rogue);
   });

@@ -11,7 +11,9 @@ import { GeoipEnricher } from './geoip.enricher';
 async function preflight(c: GeoipConfig): Promise<ConfigIssue[]> {
   const named = DB_ROLES.filter((r) => c[r]);
   if (named.length === 0) {
-    return [{ path: 'cityDb', message: 'no database configured: name at least one of cityDb, countryDb, asnDb, ispDb' }];
+    return [
+      { path: 'cityDb', message: 'no database configured: name at least one of cityDb, countryDb, asnDb, ispDb' },
+    ];
   }
   const issues: ConfigIssue[] = [];
   for (const role of named) {

@@ -8,12 +8,15 @@ const FIX = resolve(__dirname, '../../../test/fixtures/mmdb');
 const MMDB = resolve(__dirname, '../../../../shared/data/mmdb/maxmind-test-data');
 
 describe('verifyMmdb on the fixtures', () => {
-  it.each(['GeoIP2-City-Test', 'GeoIP2-Country-Test', 'GeoLite2-ASN-Test', 'GeoIP2-ISP-Test'])('%s checks out', (name) => {
-    const info = verifyMmdb(readFileSync(join(FIX, `${name}.mmdb`)));
-    expect(info.databaseType).toBe(name.replace('-Test', ''));
-    expect(info.ipVersion).toBe(6);
-    expect(info.records).toBeGreaterThan(10);
-  });
+  it.each(['GeoIP2-City-Test', 'GeoIP2-Country-Test', 'GeoLite2-ASN-Test', 'GeoIP2-ISP-Test'])(
+    '%s checks out',
+    (name) => {
+      const info = verifyMmdb(readFileSync(join(FIX, `${name}.mmdb`)));
+      expect(info.databaseType).toBe(name.replace('-Test', ''));
+      expect(info.ipVersion).toBe(6);
+      expect(info.records).toBeGreaterThan(10);
+    },
+  );
 
   it('names what is wrong with a damaged copy', () => {
     const good = readFileSync(join(FIX, 'GeoLite2-ASN-Test.mmdb'));
@@ -30,7 +33,9 @@ if (!existsSync(MMDB)) console.log(`skipping the MaxMind test-data corpus: ${MMD
 corpus('MaxMind test-data corpus (../shared/data/mmdb)', () => {
   const bad = ['libmaxminddb', 'maxminddb-golang', 'maxminddb-python'].flatMap((d) =>
     existsSync(join(MMDB, 'bad-data', d))
-      ? readdirSync(join(MMDB, 'bad-data', d)).filter((f) => f.endsWith('.mmdb')).map((f) => join(MMDB, 'bad-data', d, f))
+      ? readdirSync(join(MMDB, 'bad-data', d))
+          .filter((f) => f.endsWith('.mmdb'))
+          .map((f) => join(MMDB, 'bad-data', d, f))
       : [],
   );
 
@@ -38,17 +43,20 @@ corpus('MaxMind test-data corpus (../shared/data/mmdb)', () => {
     expect(bad.length).toBeGreaterThanOrEqual(20);
   });
 
-  it.each(bad.map((p) => [p.slice(MMDB.length + 1), p]))('%s is a clear start-up error for every role', async (_name, path) => {
-    for (const role of ['cityDb', 'countryDb', 'asnDb', 'ispDb'] as const) {
-      const config = validateConfig(GeoipConfig, { [role]: path }).value!;
-      const issues = await enrichGeoipPlugin.preflight!(config);
-      expect(issues).toHaveLength(1);
-      expect(issues[0].path).toBe(role);
-      expect(issues[0].message).toMatch(
-        new RegExp(`^(not a valid MaxMind DB file: ${path}: .+|database "[^"]+" holds no [a-z ,]+ data: ${path})$`),
-      );
-    }
-  });
+  it.each(bad.map((p) => [p.slice(MMDB.length + 1), p]))(
+    '%s is a clear start-up error for every role',
+    async (_name, path) => {
+      for (const role of ['cityDb', 'countryDb', 'asnDb', 'ispDb'] as const) {
+        const config = validateConfig(GeoipConfig, { [role]: path }).value!;
+        const issues = await enrichGeoipPlugin.preflight!(config);
+        expect(issues).toHaveLength(1);
+        expect(issues[0].path).toBe(role);
+        expect(issues[0].message).toMatch(
+          new RegExp(`^(not a valid MaxMind DB file: ${path}: .+|database "[^"]+" holds no [a-z ,]+ data: ${path})$`),
+        );
+      }
+    },
+  );
 
   it('every generated test database checks out', () => {
     const broken = new Set([

@@ -181,12 +181,15 @@ export function verifyMmdb(buf: Buffer): MmdbInfo {
   const meta = new CheckingDecoder(buf, metaStart, buf.length).value(0, true);
   if (!meta || typeof meta !== 'object' || Array.isArray(meta) || Buffer.isBuffer(meta)) fail('metadata is not a map');
   const m = meta as Record<string, unknown>;
-  if (m.binary_format_major_version !== 2) fail(`unsupported binary format version ${String(m.binary_format_major_version)}`);
+  if (m.binary_format_major_version !== 2)
+    fail(`unsupported binary format version ${String(m.binary_format_major_version)}`);
   if (!isUint(m.node_count) || m.node_count === 0) fail('metadata node_count missing or not a positive integer');
-  if (m.record_size !== 24 && m.record_size !== 28 && m.record_size !== 32) fail(`unsupported record_size ${String(m.record_size)}`);
+  if (m.record_size !== 24 && m.record_size !== 28 && m.record_size !== 32)
+    fail(`unsupported record_size ${String(m.record_size)}`);
   if (m.ip_version !== 4 && m.ip_version !== 6) fail(`unsupported ip_version ${String(m.ip_version)}`);
   if (typeof m.database_type !== 'string') fail('metadata database_type missing');
-  if (!isUint(m.build_epoch) || m.build_epoch > MAX_EPOCH) fail(`metadata build_epoch out of range: ${String(m.build_epoch)}`);
+  if (!isUint(m.build_epoch) || m.build_epoch > MAX_EPOCH)
+    fail(`metadata build_epoch out of range: ${String(m.build_epoch)}`);
   if (m.languages !== undefined && (!Array.isArray(m.languages) || m.languages.some((l) => typeof l !== 'string'))) {
     fail('metadata languages is not a list of strings');
   }
@@ -195,7 +198,8 @@ export function verifyMmdb(buf: Buffer): MmdbInfo {
   const nodeBytes = recordSize / 4;
   const treeSize = nodeCount * nodeBytes;
   if (treeSize + SEPARATOR > marker) fail(`search tree of ${nodeCount} nodes is larger than the file`);
-  for (let i = treeSize; i < treeSize + SEPARATOR; i++) if (buf[i] !== 0) fail('data section separator is not 16 zero bytes');
+  for (let i = treeSize; i < treeSize + SEPARATOR; i++)
+    if (buf[i] !== 0) fail('data section separator is not 16 zero bytes');
   const dataStart = treeSize + SEPARATOR;
   const dataSize = marker - dataStart;
   const data = new CheckingDecoder(buf, dataStart, marker);
@@ -218,7 +222,9 @@ export function verifyMmdb(buf: Buffer): MmdbInfo {
     const p = n * nodeBytes;
     if (recordSize === 24) return buf.readUIntBE(right ? p + 3 : p, 3);
     if (recordSize === 28) {
-      return right ? (buf[p + 3] & 0x0f) * 0x1000000 + buf.readUIntBE(p + 4, 3) : (buf[p + 3] >> 4) * 0x1000000 + buf.readUIntBE(p, 3);
+      return right
+        ? (buf[p + 3] & 0x0f) * 0x1000000 + buf.readUIntBE(p + 4, 3)
+        : (buf[p + 3] >> 4) * 0x1000000 + buf.readUIntBE(p, 3);
     }
     return buf.readUInt32BE(right ? p + 4 : p);
   };
@@ -242,7 +248,8 @@ export function verifyMmdb(buf: Buffer): MmdbInfo {
     state[n] = 2;
   };
   walk(0, 0);
-  if (reached !== nodeCount) fail(`search tree reaches ${reached} of its ${nodeCount} nodes: corrupt tree or node_count`);
+  if (reached !== nodeCount)
+    fail(`search tree reaches ${reached} of its ${nodeCount} nodes: corrupt tree or node_count`);
   return {
     databaseType: m.database_type as string,
     ipVersion: m.ip_version as 4 | 6,

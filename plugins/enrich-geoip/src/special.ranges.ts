@@ -48,7 +48,11 @@ function v4Label(a: number): SpecialLabel | undefined {
   if (o1 === 127) return 'loopback';
   if (o1 === 169 && o2 === 254) return 'link-local';
   if (o1 >= 224 && o1 <= 239) return 'multicast';
-  if ((o1 === 192 && o2 === 0 && o3 === 2) || (o1 === 198 && o2 === 51 && o3 === 100) || (o1 === 203 && o2 === 0 && o3 === 113)) {
+  if (
+    (o1 === 192 && o2 === 0 && o3 === 2) ||
+    (o1 === 198 && o2 === 51 && o3 === 100) ||
+    (o1 === 203 && o2 === 0 && o3 === 113)
+  ) {
     return 'documentation';
   }
   if (o1 === 100 && o2 >= 64 && o2 <= 127) return 'shared';

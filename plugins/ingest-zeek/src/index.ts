@@ -5,7 +5,8 @@ import { ZeekSource } from './zeek.source';
 export const ingestZeekPlugin = definePlugin({
   id: 'ingest-zeek',
   kind: 'source',
-  description: 'reads Zeek conn.log and dns.log (TSV or JSON; a file, a directory, or followed) into flow records and DNS answers',
+  description:
+    'reads Zeek conn.log and dns.log (TSV or JSON; a file, a directory, or followed) into flow records and DNS answers',
   outputs: { flows: 'flows.raw', dns: 'dns.answers' },
   config: ZeekIngestConfig,
   finite: (c) => !c.follow,

@@ -32,10 +32,30 @@ const TCP_STATE: Readonly<Record<string, string>> = {
 
 /** ICMP type (Zeek puts it in orig_p) → Argus state for ICMP flows. */
 const ICMP4_STATE: Readonly<Record<number, string>> = {
-  0: 'ECR', 3: 'UR', 4: 'SRC', 5: 'RED', 8: 'ECO', 9: 'RTA', 10: 'RTS', 11: 'TXD', 12: 'PAR', 13: 'TST', 14: 'TSR',
+  0: 'ECR',
+  3: 'UR',
+  4: 'SRC',
+  5: 'RED',
+  8: 'ECO',
+  9: 'RTA',
+  10: 'RTS',
+  11: 'TXD',
+  12: 'PAR',
+  13: 'TST',
+  14: 'TSR',
 };
 const ICMP6_STATE: Readonly<Record<number, string>> = {
-  1: 'URH', 2: 'PTB', 3: 'TXD', 4: 'PAR', 128: 'ECO', 129: 'ECR', 133: 'RTS', 134: 'RTA', 135: 'NSO', 136: 'NAD', 137: 'RED',
+  1: 'URH',
+  2: 'PTB',
+  3: 'TXD',
+  4: 'PAR',
+  128: 'ECO',
+  129: 'ECR',
+  133: 'RTS',
+  134: 'RTA',
+  135: 'NSO',
+  136: 'NAD',
+  137: 'RED',
 };
 
 /** ICMPv4 destination unreachable: the code (Zeek's resp_p) says what was unreachable. */
@@ -43,7 +63,19 @@ const ICMP4_UNREACH: Readonly<Record<number, string>> = { 0: 'URN', 1: 'URH', 2:
 
 /** IANA protocol number (Zeek's ip_proto) → Argus protocol name, for unknown_transport rows. */
 const PROTO_NAME: Readonly<Record<number, string>> = {
-  1: 'icmp', 2: 'igmp', 6: 'tcp', 17: 'udp', 41: 'ipv6', 47: 'gre', 50: 'esp', 51: 'ah', 58: 'ipv6-icmp', 89: 'ospf', 103: 'pim', 112: 'vrrp', 132: 'sctp',
+  1: 'icmp',
+  2: 'igmp',
+  6: 'tcp',
+  17: 'udp',
+  41: 'ipv6',
+  47: 'gre',
+  50: 'esp',
+  51: 'ah',
+  58: 'ipv6-icmp',
+  89: 'ospf',
+  103: 'pim',
+  112: 'vrrp',
+  132: 'sctp',
 };
 
 /** History letters: upper case from the originator, lower case from the responder. */
@@ -95,7 +127,8 @@ function flags(history: string, missed: number): string {
 function int(row: ZeekRow, name: string, required: boolean): number | null | { problem: string } {
   const v = row[name];
   if (v === null || v === undefined) return required ? { problem: `${name}: unset` } : null;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) return { problem: `${name}: not a count: ${JSON.stringify(v)}` };
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    return { problem: `${name}: not a count: ${JSON.stringify(v)}` };
   return v;
 }
 
@@ -106,23 +139,32 @@ function bad(x: unknown): x is { problem: string } {
 /** Maps one conn.log row; `sid` names the input. */
 export function connToFlow(row: ZeekRow, sid: string): ConnResult {
   const ts = row.ts;
-  if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0) return { problem: `ts: not a time: ${JSON.stringify(ts)}` };
+  if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0)
+    return { problem: `ts: not a time: ${JSON.stringify(ts)}` };
   const uid = row.uid;
   if (typeof uid !== 'string' || uid === '') return { problem: 'uid: missing' };
   const saddr = row['id.orig_h'];
   const daddr = row['id.resp_h'];
-  if (typeof saddr !== 'string' || !isIP(saddr)) return { problem: `id.orig_h: not an IP address: ${JSON.stringify(saddr)}` };
-  if (typeof daddr !== 'string' || !isIP(daddr)) return { problem: `id.resp_h: not an IP address: ${JSON.stringify(daddr)}` };
+  if (typeof saddr !== 'string' || !isIP(saddr))
+    return { problem: `id.orig_h: not an IP address: ${JSON.stringify(saddr)}` };
+  if (typeof daddr !== 'string' || !isIP(daddr))
+    return { problem: `id.resp_h: not an IP address: ${JSON.stringify(daddr)}` };
   const ports: number[] = [];
   for (const p of ['id.orig_p', 'id.resp_p']) {
     const v = row[p];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535) return { problem: `${p}: port out of range: ${JSON.stringify(v)}` };
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535)
+      return { problem: `${p}: port out of range: ${JSON.stringify(v)}` };
     ports.push(v);
   }
   const counters: Record<string, number | null> = {};
   for (const [name, required] of [
-    ['orig_pkts', true], ['resp_pkts', true], ['orig_ip_bytes', true], ['resp_ip_bytes', true],
-    ['orig_bytes', false], ['resp_bytes', false], ['missed_bytes', false],
+    ['orig_pkts', true],
+    ['resp_pkts', true],
+    ['orig_ip_bytes', true],
+    ['resp_ip_bytes', true],
+    ['orig_bytes', false],
+    ['resp_bytes', false],
+    ['missed_bytes', false],
   ] as const) {
     const v = int(row, name, required);
     if (bad(v)) return v;

@@ -22,19 +22,27 @@ function rrType(data: string, qtype: string): { type: string; data: string } {
 
 export function dnsToAnswer(row: ZeekRow, sid: string): DnsResult {
   const ts = row.ts;
-  if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0) return { problem: `ts: not a time: ${JSON.stringify(ts)}` };
+  if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0)
+    return { problem: `ts: not a time: ${JSON.stringify(ts)}` };
   const client = row['id.orig_h'];
   const server = row['id.resp_h'];
-  if (typeof client !== 'string' || !isIP(client)) return { problem: `id.orig_h: not an IP address: ${JSON.stringify(client)}` };
-  if (typeof server !== 'string' || !isIP(server)) return { problem: `id.resp_h: not an IP address: ${JSON.stringify(server)}` };
+  if (typeof client !== 'string' || !isIP(client))
+    return { problem: `id.orig_h: not an IP address: ${JSON.stringify(client)}` };
+  if (typeof server !== 'string' || !isIP(server))
+    return { problem: `id.resp_h: not an IP address: ${JSON.stringify(server)}` };
   const rcode = typeof row.rcode_name === 'string' && row.rcode_name ? row.rcode_name : null;
   if (rcode === null && (row.rcode === null || row.rcode === undefined)) return { unanswered: true };
   const qtype =
-    typeof row.qtype_name === 'string' && row.qtype_name ? row.qtype_name : typeof row.qtype === 'number' ? `TYPE${row.qtype}` : '';
+    typeof row.qtype_name === 'string' && row.qtype_name
+      ? row.qtype_name
+      : typeof row.qtype === 'number'
+        ? `TYPE${row.qtype}`
+        : '';
   const qname = typeof row.query === 'string' ? row.query : '';
   const answers = Array.isArray(row.answers) ? row.answers.map(String) : [];
   const ttls = Array.isArray(row.TTLs) ? row.TTLs.map(Number) : [];
-  if (ttls.length && ttls.length !== answers.length) return { problem: `answers: ${answers.length} answers but ${ttls.length} TTLs` };
+  if (ttls.length && ttls.length !== answers.length)
+    return { problem: `answers: ${answers.length} answers but ${ttls.length} TTLs` };
   const rrs: DnsRR[] = answers.map((a, i) => ({ name: qname, ...rrType(a, qtype), ttl: Math.round(ttls[i] ?? 0) }));
   return {
     answer: {

@@ -16,9 +16,27 @@ export type ParsedLine =
 
 /** Zeek fields whose values are numbers, when a log has no #types line (bare header or hand-made). */
 const NUMERIC = new Set([
-  'ts', 'id.orig_p', 'id.resp_p', 'duration', 'orig_bytes', 'resp_bytes', 'missed_bytes', 'orig_pkts',
-  'orig_ip_bytes', 'resp_pkts', 'resp_ip_bytes', 'ip_proto', 'vlan', 'inner_vlan', 'trans_id', 'rtt',
-  'qclass', 'qtype', 'rcode', 'Z', 'opcode',
+  'ts',
+  'id.orig_p',
+  'id.resp_p',
+  'duration',
+  'orig_bytes',
+  'resp_bytes',
+  'missed_bytes',
+  'orig_pkts',
+  'orig_ip_bytes',
+  'resp_pkts',
+  'resp_ip_bytes',
+  'ip_proto',
+  'vlan',
+  'inner_vlan',
+  'trans_id',
+  'rtt',
+  'qclass',
+  'qtype',
+  'rcode',
+  'Z',
+  'opcode',
 ]);
 const BOOLEAN = new Set(['local_orig', 'local_resp', 'AA', 'TC', 'RD', 'RA', 'rejected']);
 const LIST = new Set(['tunnel_parents', 'answers', 'TTLs']);
@@ -35,7 +53,9 @@ interface Header {
 
 /** Decodes Zeek's \xHH escapes (used for separators and non-printable bytes in values). */
 function unescapeZeek(s: string): string {
-  return s.includes('\\x') ? s.replace(/\\x([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))) : s;
+  return s.includes('\\x')
+    ? s.replace(/\\x([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
+    : s;
 }
 
 export class ZeekLogParser {
@@ -120,7 +140,11 @@ export class ZeekLogParser {
     const fields = h.fields!;
     const cells = text.split(h.separator);
     if (cells.length !== fields.length) {
-      return { kind: 'error', line, reason: `expected ${fields.length} fields, found ${cells.length} (truncated or not this log's format)` };
+      return {
+        kind: 'error',
+        line,
+        reason: `expected ${fields.length} fields, found ${cells.length} (truncated or not this log's format)`,
+      };
     }
     const row: ZeekRow = {};
     for (let i = 0; i < fields.length; i++) {
@@ -128,7 +152,8 @@ export class ZeekLogParser {
       const type = h.types?.[i];
       const raw = cells[i];
       const v = this.cell(name, type, raw);
-      if (typeof v === 'object' && v !== null && 'problem' in v) return { kind: 'error', line, reason: `${name}: ${v.problem}` };
+      if (typeof v === 'object' && v !== null && 'problem' in v)
+        return { kind: 'error', line, reason: `${name}: ${v.problem}` };
       row[name] = v as ZeekValue;
     }
     return { kind: 'row', line, path: h.path, row };
@@ -175,7 +200,8 @@ export class ZeekLogParser {
     } catch (err) {
       return { kind: 'error', line, reason: `not valid JSON (truncated?): ${(err as Error).message}` };
     }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return { kind: 'error', line, reason: 'JSON line is not an object' };
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      return { kind: 'error', line, reason: 'JSON line is not an object' };
     const o = v as Record<string, unknown>;
     // Zeek's JSON writer may nest the connection id ({"id": {"orig_h": ...}}) or flatten it ("id.orig_h").
     const row: ZeekRow = {};

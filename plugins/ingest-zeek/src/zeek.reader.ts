@@ -12,7 +12,13 @@ export type ZeekItem =
   | { readonly kind: 'flow'; readonly record: FlowRecord; readonly file: string; readonly line: number }
   | { readonly kind: 'dns'; readonly answer: DnsAnswer; readonly file: string; readonly line: number }
   | { readonly kind: 'unanswered'; readonly file: string; readonly line: number }
-  | { readonly kind: 'error'; readonly file: string; readonly line: number; readonly reason: string; readonly text: string };
+  | {
+      readonly kind: 'error';
+      readonly file: string;
+      readonly line: number;
+      readonly reason: string;
+      readonly text: string;
+    };
 
 export interface ReadOptions {
   /** Names the input on every record (the sid field). */
@@ -99,7 +105,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * nothing in the file makes this throw. Only I/O failures (the file cannot
  * be opened or read) reject.
  */
-export async function readZeekFile(file: string, opts: ReadOptions, onItem: (item: ZeekItem) => Promise<void>): Promise<void> {
+export async function readZeekFile(
+  file: string,
+  opts: ReadOptions,
+  onItem: (item: ZeekItem) => Promise<void>,
+): Promise<void> {
   if (file.endsWith('.gz')) return readGzipped(file, opts, onItem);
   let parser = new ZeekLogParser();
   let fh = await open(file, 'r');
@@ -137,7 +147,14 @@ export async function readZeekFile(file: string, opts: ReadOptions, onItem: (ite
     rest += decoder.decode();
     if (opts.signal?.aborted) {
       // Stopped while the writer was still in the middle of a row: say so rather than drop it quietly.
-      if (rest !== '') await onItem({ kind: 'error', file, line: parser.lines + 1, reason: 'incomplete last line when the read stopped', text: rest.slice(0, 300) });
+      if (rest !== '')
+        await onItem({
+          kind: 'error',
+          file,
+          line: parser.lines + 1,
+          reason: 'incomplete last line when the read stopped',
+          text: rest.slice(0, 300),
+        });
       return;
     }
     // A last line without its line break: a log cut off mid-row is reported, not dropped.
@@ -153,5 +170,8 @@ export async function readZeekFile(file: string, opts: ReadOptions, onItem: (ite
 /** The conn and dns logs of a directory, by name, in name order. */
 export async function zeekLogsIn(dir: string): Promise<string[]> {
   const names = await readdir(dir);
-  return names.filter((n) => ZEEK_LOG_NAME.test(basename(n))).sort().map((n) => join(dir, n));
+  return names
+    .filter((n) => ZEEK_LOG_NAME.test(basename(n)))
+    .sort()
+    .map((n) => join(dir, n));
 }

@@ -44,11 +44,11 @@ export class ZeekSource implements SourceService {
   private readFile(file: string): Promise<void> {
     this.counts.files++;
     const { sid, follow, pollIntervalMs } = this.config;
-    return readZeekFile(file, { sid, follow, pollIntervalMs, signal: this.abort!.signal }, (item) => this.onItem(item)).catch(
-      (err: unknown) => {
-        throw new PluginError(`cannot read ${file}`, err);
-      },
-    );
+    return readZeekFile(file, { sid, follow, pollIntervalMs, signal: this.abort!.signal }, (item) =>
+      this.onItem(item),
+    ).catch((err: unknown) => {
+      throw new PluginError(`cannot read ${file}`, err);
+    });
   }
 
   private async readDirectory(dir: string): Promise<void> {
@@ -64,7 +64,9 @@ export class ZeekSource implements SourceService {
         if (!tailing.has(file)) {
           tailing.set(
             file,
-            this.readFile(file).catch((err: unknown) => this.ctx.log.error('zeek log read failed', { file, error: String(err) })),
+            this.readFile(file).catch((err: unknown) =>
+              this.ctx.log.error('zeek log read failed', { file, error: String(err) }),
+            ),
           );
         }
       }
@@ -127,6 +129,12 @@ export class ZeekSource implements SourceService {
   }
 
   stats(): Record<string, number> {
-    return { flows: this.counts.flows, dnsAnswers: this.counts.dns, badLines: this.counts.bad, dnsUnanswered: this.counts.unanswered, files: this.counts.files };
+    return {
+      flows: this.counts.flows,
+      dnsAnswers: this.counts.dns,
+      badLines: this.counts.bad,
+      dnsUnanswered: this.counts.unanswered,
+      files: this.counts.files,
+    };
   }
 }

@@ -10,7 +10,14 @@ describe('sensor-pcap config', () => {
   it('takes a file with Argus defaults', () => {
     const { value, issues } = validateConfig(PcapSensorConfig, { file: 'x.pcap' });
     expect(issues).toEqual([]);
-    expect(value).toMatchObject({ file: 'x.pcap', statusIntervalSec: 5, tcpTimeoutSec: 60, udpTimeoutSec: 30, icmpTimeoutSec: 5, dns: true });
+    expect(value).toMatchObject({
+      file: 'x.pcap',
+      statusIntervalSec: 5,
+      tcpTimeoutSec: 60,
+      udpTimeoutSec: 30,
+      icmpTimeoutSec: 5,
+      dns: true,
+    });
   });
 
   it('takes an interface', () => {
@@ -27,7 +34,12 @@ describe('sensor-pcap config', () => {
   });
 
   it('preflight finds a missing file, both sources, and a filter that does not compile', async () => {
-    const issues = await sensorPcapPlugin.preflight!({ ...new PcapSensorConfig(), file: '/nonexistent.pcap', interface: 'lo', bpf: 'tcp port' });
+    const issues = await sensorPcapPlugin.preflight!({
+      ...new PcapSensorConfig(),
+      file: '/nonexistent.pcap',
+      interface: 'lo',
+      bpf: 'tcp port',
+    });
     expect(issues.map((i) => i.path).sort()).toEqual(['bpf', 'file', 'file']);
     expect(issues.find((i) => i.path === 'bpf')!.message).toMatch(/bad filter "tcp port"/);
   });
@@ -63,7 +75,9 @@ describe('sensor-pcap on files', () => {
 
   it('gives a flow the same uid on every read of the same input (de-duplication key), another for another sid', async () => {
     const uids = async (sid: string) =>
-      ((await runPlugin(sensorPcapPlugin, { file: fixture('gen-200.pcap'), sid })).outputs.flows as SensorRecord[]).map((r) => `${r.uid}/${r.seq}`);
+      ((await runPlugin(sensorPcapPlugin, { file: fixture('gen-200.pcap'), sid })).outputs.flows as SensorRecord[]).map(
+        (r) => `${r.uid}/${r.seq}`,
+      );
     const [a, b, c] = [await uids('s1'), await uids('s1'), await uids('s2')];
     expect(a).toEqual(b);
     expect(new Set(a).size).toBe(a.length);
@@ -74,8 +88,20 @@ describe('sensor-pcap on files', () => {
     const run = await runPlugin(sensorPcapPlugin, { file: fixture('pcapng-multi-interface.pcapng'), sid: 's1' });
     const dns = run.outputs.dns as DnsAnswerRecord[];
     expect(dns).toHaveLength(3);
-    expect(dns[0]).toMatchObject({ sid: 's1', client: '172.17.0.2', server: '1.1.1.1', qname: 'www.apple.com', qtype: 'A', rcode: 'NOERROR' });
-    expect(dns[0].answers.at(-1)).toEqual({ name: 'e6858.dsce9.akamaiedge.net', type: 'A', ttl: 9, data: '23.194.101.24' });
+    expect(dns[0]).toMatchObject({
+      sid: 's1',
+      client: '172.17.0.2',
+      server: '1.1.1.1',
+      qname: 'www.apple.com',
+      qtype: 'A',
+      rcode: 'NOERROR',
+    });
+    expect(dns[0].answers.at(-1)).toEqual({
+      name: 'e6858.dsce9.akamaiedge.net',
+      type: 'A',
+      ttl: 9,
+      data: '23.194.101.24',
+    });
     expect((run.outputs.flows as SensorRecord[]).map((r) => r.dport)).toEqual([53, 53, 53]);
   });
 
@@ -85,7 +111,13 @@ describe('sensor-pcap on files', () => {
     const sum = (k: 'spkts' | 'dpkts' | 'sbytes') => recs.reduce((s, r) => s + r[k], 0);
     expect(new Set(recs.map((r) => r.uid)).size).toBe(1);
     expect([sum('spkts'), sum('dpkts'), sum('sbytes')]).toEqual([5, 5, 490]);
-    expect(recs[0]).toMatchObject({ proto: 'icmp', saddr: '172.16.133.2', daddr: '172.217.11.78', sport: null, state: 'ECO' });
+    expect(recs[0]).toMatchObject({
+      proto: 'icmp',
+      saddr: '172.16.133.2',
+      daddr: '172.217.11.78',
+      sport: null,
+      state: 'ECO',
+    });
   });
 
   it('decodes QinQ (outer VLAN kept) and does not count Linux cooked headers as wire bytes', async () => {
@@ -95,8 +127,15 @@ describe('sensor-pcap on files', () => {
       ['udp', 13, 'eq'],
       ['arp', 13, 'eq'],
     ]);
-    const sll = (await runPlugin(sensorPcapPlugin, { file: fixture('linuxsll-arp.pcap') })).outputs.flows as SensorRecord[];
-    expect(sll[0]).toMatchObject({ proto: 'arp', saddr: '192.168.22.1', daddr: '192.168.22.160', spkts: 1, sbytes: 46 });
+    const sll = (await runPlugin(sensorPcapPlugin, { file: fixture('linuxsll-arp.pcap') })).outputs
+      .flows as SensorRecord[];
+    expect(sll[0]).toMatchObject({
+      proto: 'arp',
+      saddr: '192.168.22.1',
+      daddr: '192.168.22.160',
+      spkts: 1,
+      sbytes: 46,
+    });
   });
 
   it('applies a BPF filter and counts what it rejected', async () => {

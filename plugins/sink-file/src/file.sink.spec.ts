@@ -34,7 +34,11 @@ describe('sink-file', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('has a default config that validates with only a path, and refuses bad values', () => {
-    expect(validateConfig(FileSinkConfig, { path: 'x' }).value).toMatchObject({ format: 'json', rotateBytes: 0, rotateSec: 0 });
+    expect(validateConfig(FileSinkConfig, { path: 'x' }).value).toMatchObject({
+      format: 'json',
+      rotateBytes: 0,
+      rotateSec: 0,
+    });
     const bad = validateConfig(FileSinkConfig, { path: '', format: 'xml', rotateBytes: -1, extra: 1 });
     expect(bad.issues.map((i) => `${i.path}: ${i.message}`).sort()).toEqual([
       'extra: unknown key "extra"',
@@ -49,19 +53,31 @@ describe('sink-file', () => {
     const records = [rec(1), rec(2, { sport: null, sco: 'GB' })];
     const run = await runPlugin(sinkFilePlugin, { path }, { input: [records] });
     expect(run.counters.written).toBe(2);
-    const back = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const back = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(back).toEqual(records);
   });
 
   it('writes CSV with a header, quoting where needed, and reads back typed', async () => {
     const path = join(dir, 'out.csv');
-    await runPlugin(sinkFilePlugin, { path, format: 'csv', fields: ['uid', 'saddr', 'sbytes', 'dname'] }, {
-      input: [[rec(1, { dname: 'a,"b".example' }), rec(2)]],
-    });
+    await runPlugin(
+      sinkFilePlugin,
+      { path, format: 'csv', fields: ['uid', 'saddr', 'sbytes', 'dname'] },
+      {
+        input: [[rec(1, { dname: 'a,"b".example' }), rec(2)]],
+      },
+    );
     const lines = readFileSync(path, 'utf8').trim().split('\n');
     expect(lines[0]).toBe('uid,saddr,sbytes,dname');
     expect(lines[1]).toBe('u1,10.0.0.1,181,"a,""b"".example"');
-    expect(decodeFlowCsv(splitCsvLine(lines[0]), lines[1])).toEqual({ uid: 'u1', saddr: '10.0.0.1', sbytes: 181, dname: 'a,"b".example' });
+    expect(decodeFlowCsv(splitCsvLine(lines[0]), lines[1])).toEqual({
+      uid: 'u1',
+      saddr: '10.0.0.1',
+      sbytes: 181,
+      dname: 'a,"b".example',
+    });
     expect(lines[2]).toBe('u2,10.0.0.1,182,');
   });
 
@@ -72,27 +88,47 @@ describe('sink-file', () => {
     const files = readdirSync(dir).filter((f) => f.startsWith('rot.jsonl'));
     expect(files.length).toBe(run.counters.rotations + 1);
     expect(run.counters.rotations).toBeGreaterThanOrEqual(3);
-    const uids = files.flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).uid));
-    expect(uids.sort()).toEqual(batches.flat().map((r) => r.uid).sort());
+    const uids = files.flatMap((f) =>
+      readFileSync(join(dir, f), 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).uid),
+    );
+    expect(uids.sort()).toEqual(
+      batches
+        .flat()
+        .map((r) => r.uid)
+        .sort(),
+    );
     expect(files.filter((f) => f !== 'rot.jsonl').every((f) => /^rot\.jsonl\.\d{8}T\d{6}Z-\d+$/.test(f))).toBe(true);
   });
 
   it('rotates by time', async () => {
     const path = join(dir, 't.jsonl');
     const pause = () => new Promise((r) => setTimeout(r, 1100));
-    const run = await runPlugin(sinkFilePlugin, { path, rotateSec: 1 }, {
-      afterStart: async (sink) => {
-        const s = sink as unknown as { handle(r: unknown[]): Promise<void> };
-        await s.handle([rec(1)]);
-        await s.handle([rec(2)]); // same second: same file
-        await pause();
-        await s.handle([rec(3)]); // the file is over a second old: a new one
+    const run = await runPlugin(
+      sinkFilePlugin,
+      { path, rotateSec: 1 },
+      {
+        afterStart: async (sink) => {
+          const s = sink as unknown as { handle(r: unknown[]): Promise<void> };
+          await s.handle([rec(1)]);
+          await s.handle([rec(2)]); // same second: same file
+          await pause();
+          await s.handle([rec(3)]); // the file is over a second old: a new one
+        },
       },
-    });
+    );
     expect(run.counters.rotations).toBe(1);
     const files = readdirSync(dir).sort();
     expect(files).toHaveLength(2);
-    expect(readFileSync(join(dir, 't.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).uid)).toEqual(['u3']);
+    expect(
+      readFileSync(join(dir, 't.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).uid),
+    ).toEqual(['u3']);
   });
 
   it('fails to start with a clear message when the path cannot be opened', async () => {

@@ -85,13 +85,18 @@ export class FileSink implements SinkService {
   private shouldRotate(): boolean {
     if (this.toStdout || !this.file) return false;
     const { rotateBytes, rotateSec } = this.config;
-    return (rotateBytes > 0 && this.size >= rotateBytes) || (rotateSec > 0 && Date.now() - this.openedAt >= rotateSec * 1000);
+    return (
+      (rotateBytes > 0 && this.size >= rotateBytes) || (rotateSec > 0 && Date.now() - this.openedAt >= rotateSec * 1000)
+    );
   }
 
   private async rotate(): Promise<void> {
     await this.file!.sync();
     await this.file!.close();
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     this.rotations++;
     await rename(this.config.path, `${this.config.path}.${stamp}-${this.rotations}`);
     await this.openFile('w');

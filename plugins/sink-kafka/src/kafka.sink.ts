@@ -14,7 +14,12 @@ import { PluginContext, PluginError, SinkService } from '@panoptes/plugin-sdk';
 import { FlowTotalsTracker } from './flow-totals';
 import { KafkaSinkConfig } from './kafka-sink.config';
 
-const CONTENT_TYPE = { json: 'application/json', ecs: 'application/json', ocsf: 'application/json', cef: 'text/plain' } as const;
+const CONTENT_TYPE = {
+  json: 'application/json',
+  ecs: 'application/json',
+  ocsf: 'application/json',
+  cef: 'text/plain',
+} as const;
 
 /**
  * Publishes flow records to a SIEM's Kafka topic as Panoptes JSON, ECS, OCSF
@@ -58,7 +63,10 @@ export class KafkaSink implements SinkService {
         const admin = kafka.admin();
         await admin.connect();
         try {
-          await admin.createTopics({ topics: [{ topic: c.topic, numPartitions: c.topicPartitions }], waitForLeaders: true });
+          await admin.createTopics({
+            topics: [{ topic: c.topic, numPartitions: c.topicPartitions }],
+            waitForLeaders: true,
+          });
         } finally {
           await admin.disconnect();
         }
@@ -124,7 +132,11 @@ export class KafkaSink implements SinkService {
   async handle(records: unknown[]): Promise<void> {
     if (!this.producer) throw new PluginError('sink-kafka is not started');
     const messages: Message[] = [];
-    const headers = { 'panoptes-schema': String(FLOW_SCHEMA_VERSION), 'content-type': CONTENT_TYPE[this.config.format], 'panoptes-format': this.config.format };
+    const headers = {
+      'panoptes-schema': String(FLOW_SCHEMA_VERSION),
+      'content-type': CONTENT_TYPE[this.config.format],
+      'panoptes-format': this.config.format,
+    };
     for (const r of records) {
       const problem = flowRecordProblem(r);
       if (problem) {

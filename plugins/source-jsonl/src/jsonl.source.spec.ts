@@ -7,7 +7,25 @@ import { JsonlSourceConfig } from './jsonl.config';
 import { sourceJsonlPlugin } from './index';
 
 const line = (uid: string, seq = 0) =>
-  JSON.stringify({ uid, seq, rtype: 'final', sid: 's', stime: 1, ltime: 2, dur: 1, proto: 'udp', saddr: '10.0.0.1', sport: 5000, dir: '->', daddr: '10.0.0.2', dport: 53, spkts: 1, dpkts: 1, sbytes: 80, dbytes: 120 });
+  JSON.stringify({
+    uid,
+    seq,
+    rtype: 'final',
+    sid: 's',
+    stime: 1,
+    ltime: 2,
+    dur: 1,
+    proto: 'udp',
+    saddr: '10.0.0.1',
+    sport: 5000,
+    dir: '->',
+    daddr: '10.0.0.2',
+    dport: 53,
+    spkts: 1,
+    dpkts: 1,
+    sbytes: 80,
+    dbytes: 120,
+  });
 
 describe('source-jsonl', () => {
   let dir: string;
@@ -17,12 +35,26 @@ describe('source-jsonl', () => {
   it('validates its config', () => {
     expect(validateConfig(JsonlSourceConfig, { path: 'x' }).value).toMatchObject({ batchSize: 1000, validate: true });
     expect(validateConfig(JsonlSourceConfig, {}).issues.map((i) => i.path)).toEqual(['path']);
-    expect(validateConfig(JsonlSourceConfig, { path: 'x', batchSize: 0 }).issues[0].message).toMatch(/batchSize must not be less than 1/);
+    expect(validateConfig(JsonlSourceConfig, { path: 'x', batchSize: 0 }).issues[0].message).toMatch(
+      /batchSize must not be less than 1/,
+    );
   });
 
   it('replays records in batches and dead-letters bad lines with their line numbers', async () => {
     const path = join(dir, 'in.jsonl');
-    writeFileSync(path, [line('a'), '', 'not json', line('b'), '{"uid":"c"}', line('d'), '{"uid":"e","seq":0,"colour":"red"}', line('f')].join('\r\n') + '\r\n');
+    writeFileSync(
+      path,
+      [
+        line('a'),
+        '',
+        'not json',
+        line('b'),
+        '{"uid":"c"}',
+        line('d'),
+        '{"uid":"e","seq":0,"colour":"red"}',
+        line('f'),
+      ].join('\r\n') + '\r\n',
+    );
     const run = await runPlugin(sourceJsonlPlugin, { path, batchSize: 2 });
     expect((run.outputs.flows as { uid: string }[]).map((r) => r.uid)).toEqual(['a', 'b', 'd', 'f']);
     expect(run.rejected.map((r) => r.reason.replace(path, 'F'))).toEqual([
@@ -41,7 +73,9 @@ describe('source-jsonl', () => {
   });
 
   it('fails to start, naming the file, when it does not exist; preflight says so too', async () => {
-    await expect(runPlugin(sourceJsonlPlugin, { path: join(dir, 'missing.jsonl') })).rejects.toThrow(/^cannot open .*missing\.jsonl: ENOENT/);
+    await expect(runPlugin(sourceJsonlPlugin, { path: join(dir, 'missing.jsonl') })).rejects.toThrow(
+      /^cannot open .*missing\.jsonl: ENOENT/,
+    );
     expect(await sourceJsonlPlugin.preflight!({ path: join(dir, 'missing.jsonl') } as JsonlSourceConfig)).toEqual([
       { path: 'path', message: `file not found: ${join(dir, 'missing.jsonl')}` },
     ]);

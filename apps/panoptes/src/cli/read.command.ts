@@ -34,7 +34,9 @@ export function registerRead(program: Command): void {
 async function read(opts: ReadOptions): Promise<number> {
   const interval = Number(opts.statusIntervalSec);
   if (!Number.isFinite(interval) || interval < 0) {
-    process.stderr.write(`panoptes read: --status-interval-sec must be a number of seconds >= 0, found ${opts.statusIntervalSec}\n`);
+    process.stderr.write(
+      `panoptes read: --status-interval-sec must be a number of seconds >= 0, found ${opts.statusIntervalSec}\n`,
+    );
     return 1;
   }
   const options: CaptureOptions = {
@@ -63,7 +65,9 @@ async function read(opts: ReadOptions): Promise<number> {
   }
   if (result.error) {
     // The records read before the error are already written.
-    process.stderr.write(`panoptes read: ${result.error.message} (${result.stats.records} records written before it)\n`);
+    process.stderr.write(
+      `panoptes read: ${result.error.message} (${result.stats.records} records written before it)\n`,
+    );
     return 1;
   }
   return 0;

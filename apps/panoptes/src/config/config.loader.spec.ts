@@ -39,7 +39,9 @@ describe('config loader', () => {
   it('reports an unknown plugin with the known ones', () => {
     const e = errors(ok.replace('use: sink-file', 'use: sink-nowhere'));
     expect(e).toHaveLength(1);
-    expect(e[0]).toMatch(/^plugins\[1\] "out" \(sink-nowhere\): use: unknown plugin "sink-nowhere", expected one of .*sink-file.*source-jsonl \(line 7\)$/);
+    expect(e[0]).toMatch(
+      /^plugins\[1\] "out" \(sink-nowhere\): use: unknown plugin "sink-nowhere", expected one of .*sink-file.*source-jsonl \(line 7\)$/,
+    );
   });
 
   it('reports an unknown key in a plugin config with its path and line', () => {
@@ -51,7 +53,9 @@ describe('config loader', () => {
   it('reports a wrong type with what was found', () => {
     const e = errors(ok.replace('path: in.jsonl', 'path: in.jsonl, batchSize: lots'));
     expect(e).toHaveLength(1);
-    expect(e[0]).toMatch(/^plugins\[0\] "src" \(source-jsonl\): batchSize: batchSize must be an integer number, found "lots" \(line 5\)$/);
+    expect(e[0]).toMatch(
+      /^plugins\[0\] "src" \(source-jsonl\): batchSize: batchSize must be an integer number, found "lots" \(line 5\)$/,
+    );
   });
 
   it('reports a missing required field', () => {
@@ -63,7 +67,12 @@ describe('config loader', () => {
 
   it('reports a missing plugin id and use', () => {
     const e = errors('plugins:\n  - with: {}\n');
-    expect(e).toEqual(expect.arrayContaining([expect.stringMatching(/^plugins\[0\]: id: id must be/), expect.stringMatching(/^plugins\[0\]: use: /)]));
+    expect(e).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^plugins\[0\]: id: id must be/),
+        expect.stringMatching(/^plugins\[0\]: use: /),
+      ]),
+    );
   });
 
   it('reports a dangling topic', () => {
@@ -78,7 +87,16 @@ describe('config loader', () => {
     // a sink reading its own topic is not a cycle; a transform loop is. Build one with the graph checker directly.
     const { checkGraph } = require('./topic.graph') as typeof import('./topic.graph');
     const inst = (index: number, id: string, input: string, output: string) =>
-      ({ index, id, where: `plugins[${index}] "${id}" (t)`, entry: { id, use: 't' }, manifest: { kind: 'transform' }, config: {}, inputs: { in: input }, outputs: { out: output } }) as never;
+      ({
+        index,
+        id,
+        where: `plugins[${index}] "${id}" (t)`,
+        entry: { id, use: 't' },
+        manifest: { kind: 'transform' },
+        config: {},
+        inputs: { in: input },
+        outputs: { out: output },
+      }) as never;
     const issues = checkGraph([inst(0, 'a', 'x', 'y'), inst(1, 'b', 'y', 'z'), inst(2, 'c', 'z', 'x')]);
     expect(issues.map(formatIssue)).toEqual(['plugins[0] "a" (t): topic cycle: a -> b -> c -> a']);
   });
@@ -115,7 +133,9 @@ plugins:
       expect.arrayContaining([
         expect.stringMatching(/^bus\.type: unknown bus type "carrier-pigeon"/),
         expect.stringMatching(/^api\.listen: listen must be host:port, found "nowhere"/),
-        expect.stringMatching(/^plugins\[0\] "src" \(source-jsonl\): batchSize: batchSize must not be less than 1, found number -3/),
+        expect.stringMatching(
+          /^plugins\[0\] "src" \(source-jsonl\): batchSize: batchSize must not be less than 1, found number -3/,
+        ),
         expect.stringMatching(/^plugins\[1\] "Out" \(sink-file\): id: id must be lowercase/),
         expect.stringMatching(/^plugins\[2\] "x" \(enrich-magic\): use: unknown plugin/),
       ]),
@@ -137,7 +157,9 @@ plugins:
 
 describe('config loader: instance filters', () => {
   it('accepts an ra filter and refuses a malformed one with its column', () => {
-    expect(() => parseConfig(ok.replace('input: flows.raw', 'input: flows.raw\n    filter: "tcp and dst port 443"'))).not.toThrow();
+    expect(() =>
+      parseConfig(ok.replace('input: flows.raw', 'input: flows.raw\n    filter: "tcp and dst port 443"')),
+    ).not.toThrow();
     const e = errors(ok.replace('input: flows.raw', 'input: flows.raw\n    filter: "tcp and and port 443"'));
     expect(e).toHaveLength(1);
     expect(e[0]).toMatch(/^plugins\[1\] "out" \(sink-file\): filter: .*at column 9/);

@@ -54,7 +54,8 @@ export function parseConfig(text: string, source = '<inline>', registry = PLUGIN
     const inst = resolveInstance(entry, i, registry, issues);
     if (inst) instances.push(inst);
   });
-  if (Array.isArray(cfg.plugins) && plugins.length === 0) issues.push({ path: 'plugins', message: 'no plugins configured' });
+  if (Array.isArray(cfg.plugins) && plugins.length === 0)
+    issues.push({ path: 'plugins', message: 'no plugins configured' });
   issues.push(...checkIds(plugins), ...checkGraph(instances));
   if (issues.length) throw new ConfigError(issues.map((i) => withLine(i, doc, lines)));
   return { source, raw: cfg, bus, instances };
@@ -65,7 +66,10 @@ function validateBus(section: unknown, issues: ConfigIssue[]): { type: string } 
   const type = typeof s === 'object' && s !== null && typeof s.type === 'string' ? s.type : 'embedded';
   const busType = BUS_TYPES[type];
   if (!busType) {
-    issues.push({ path: 'bus.type', message: `unknown bus type ${describe(s.type)}, expected one of ${Object.keys(BUS_TYPES).join(', ')}` });
+    issues.push({
+      path: 'bus.type',
+      message: `unknown bus type ${describe(s.type)}, expected one of ${Object.keys(BUS_TYPES).join(', ')}`,
+    });
     return { type };
   }
   const r = validateConfig(busType.config, s, 'bus');
@@ -98,7 +102,7 @@ function resolveInstance(
     try {
       compileFilter(e.filter);
     } catch (err) {
-      issues.push({ path: `${base}.filter`, where, message: (err as Error).message.replace(/^filter: /, "") });
+      issues.push({ path: `${base}.filter`, where, message: (err as Error).message.replace(/^filter: /, '') });
     }
   }
   const cfg = validateConfig(manifest.config, e.with ?? {}, `${base}.with`);
@@ -133,7 +137,11 @@ function resolvePorts(
         message: `unknown ${kind} "${port}", expected one of ${names.join(', ') || '(none)'}`,
       });
     } else if (typeof topic !== 'string' || !/^[A-Za-z0-9._-]+$/.test(topic)) {
-      issues.push({ path: `${base}.${kind}s.${port}`, where, message: `topic must be a name of letters, digits, . _ -, found ${describe(topic)}` });
+      issues.push({
+        path: `${base}.${kind}s.${port}`,
+        where,
+        message: `topic must be a name of letters, digits, . _ -, found ${describe(topic)}`,
+      });
     } else ports[port] = topic;
   }
   return ports;
@@ -158,7 +166,8 @@ function withLine(issue: ConfigIssue, doc: Document, lines: LineCounter): Config
     const key = parts.slice(0, n).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
     const node = doc.getIn(key, true) as unknown;
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    if (range && (isScalar(node) || isMap(node) || isSeq(node))) return { ...issue, line: lines.linePos(range[0]).line };
+    if (range && (isScalar(node) || isMap(node) || isSeq(node)))
+      return { ...issue, line: lines.linePos(range[0]).line };
   }
   return issue;
 }

@@ -21,7 +21,8 @@ export interface ResolvedInstance {
 export function checkGraph(instances: readonly ResolvedInstance[]): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const writers = new Map<string, ResolvedInstance[]>();
-  for (const inst of instances) for (const t of Object.values(inst.outputs)) writers.set(t, [...(writers.get(t) ?? []), inst]);
+  for (const inst of instances)
+    for (const t of Object.values(inst.outputs)) writers.set(t, [...(writers.get(t) ?? []), inst]);
   for (const inst of instances) {
     for (const [port, topic] of Object.entries(inst.inputs)) {
       if (!writers.has(topic) && !topic.endsWith('.dlq')) {
@@ -35,7 +36,8 @@ export function checkGraph(instances: readonly ResolvedInstance[]): ConfigIssue[
   }
   // Cycle: depth-first over instance → readers of its outputs.
   const readers = new Map<string, ResolvedInstance[]>();
-  for (const inst of instances) for (const t of Object.values(inst.inputs)) readers.set(t, [...(readers.get(t) ?? []), inst]);
+  for (const inst of instances)
+    for (const t of Object.values(inst.inputs)) readers.set(t, [...(readers.get(t) ?? []), inst]);
   const state = new Map<ResolvedInstance, 1 | 2>();
   const reported = new Set<string>();
   const visit = (inst: ResolvedInstance, stack: ResolvedInstance[]): void => {
@@ -48,7 +50,11 @@ export function checkGraph(instances: readonly ResolvedInstance[]): ConfigIssue[
           const key = [...new Set(loop)].sort().join(',');
           if (!reported.has(key)) {
             reported.add(key);
-            issues.push({ path: `plugins[${next.index}]`, where: next.where, message: `topic cycle: ${loop.join(' -> ')}` });
+            issues.push({
+              path: `plugins[${next.index}]`,
+              where: next.where,
+              message: `topic cycle: ${loop.join(' -> ')}`,
+            });
           }
         } else if (!state.has(next)) visit(next, stack);
       }
@@ -70,7 +76,11 @@ export function checkIds(entries: readonly unknown[]): ConfigIssue[] {
     if (first === undefined) seen.set(id, i);
     else {
       const where = `plugins[${i}] "${id}"${typeof use === 'string' ? ` (${use})` : ''}`;
-      issues.push({ path: `plugins[${i}].id`, where, message: `duplicate id "${id}", already used by plugins[${first}]` });
+      issues.push({
+        path: `plugins[${i}].id`,
+        where,
+        message: `duplicate id "${id}", already used by plugins[${first}]`,
+      });
     }
   });
   return issues;

@@ -61,7 +61,8 @@ export class HostMetrics {
       registers: [registry],
       collect() {
         this.reset();
-        for (const s of bus()?.stats() ?? []) if (s.capacity !== undefined) this.set({ topic: s.topic, group: s.group }, s.capacity);
+        for (const s of bus()?.stats() ?? [])
+          if (s.capacity !== undefined) this.set({ topic: s.topic, group: s.group }, s.capacity);
       },
     });
   }

@@ -73,7 +73,8 @@ export class PluginHost {
       .map((inst) => ({ inst, state: 'stopped' as InstanceState, subs: [], counters: {} }));
     if (wanted) {
       const missing = [...wanted].filter((id) => !config.instances.some((i) => i.id === id));
-      if (missing.length) throw new ConfigError(missing.map((id) => ({ path: '--only', message: `no plugin instance "${id}"` })));
+      if (missing.length)
+        throw new ConfigError(missing.map((id) => ({ path: '--only', message: `no plugin instance "${id}"` })));
     }
   }
 
@@ -170,7 +171,10 @@ export class PluginHost {
     const r = validateConfig(inst.manifest.config, plain, `plugins[${inst.index}].with`);
     if (!r.value) throw new ConfigError(r.issues.map((i) => ({ ...i, where: inst.where })));
     const pre = inst.manifest.preflight ? await inst.manifest.preflight(r.value) : [];
-    if (pre.length) throw new ConfigError(pre.map((i) => ({ ...i, where: inst.where, path: `plugins[${inst.index}].with.${i.path}` })));
+    if (pre.length)
+      throw new ConfigError(
+        pre.map((i) => ({ ...i, where: inst.where, path: `plugins[${inst.index}].with.${i.path}` })),
+      );
     if (slot.state === 'running' && slot.service?.reconfigure) {
       await slot.service.reconfigure(r.value);
       inst.config = r.value;
@@ -228,7 +232,11 @@ export class PluginHost {
       reject: async (reason, payload, port = firstIn ?? firstOut) => {
         m.errors.inc({ plugin: inst.id, reason: reason.split(':')[0].slice(0, 60) });
         slot.counters.rejected = (slot.counters.rejected ?? 0) + 1;
-        await bus().deadLetter({ topic: inst.inputs[port] ?? inst.outputs[port] ?? inst.id, reason: `${inst.id}: ${reason}`, payload });
+        await bus().deadLetter({
+          topic: inst.inputs[port] ?? inst.outputs[port] ?? inst.id,
+          reason: `${inst.id}: ${reason}`,
+          payload,
+        });
       },
       count: (name, by = 1) => {
         slot.counters[name] = (slot.counters[name] ?? 0) + by;
@@ -255,7 +263,9 @@ export class PluginHost {
           // input only (enrich-dns's second input carries DNS answers).
           const filter = port === mainPort ? inputFilter(inst.entry.filter) : undefined;
           // A broadcast input is read whole by every replica: its own group per process.
-          const group = inst.manifest.broadcastInputs?.includes(port) ? `${inst.id}.${hostname()}.${process.pid}` : inst.id;
+          const group = inst.manifest.broadcastInputs?.includes(port)
+            ? `${inst.id}.${hostname()}.${process.pid}`
+            : inst.id;
           slot.subs.push(
             await this.bus!.subscribe<unknown>(topic, { group, id: inst.id }, async (records) => {
               this.metrics.recordsIn.inc({ plugin: inst.id, port }, records.length);

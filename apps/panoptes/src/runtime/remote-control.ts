@@ -57,7 +57,10 @@ export interface ControlOptions {
 }
 
 const log = createLogger('control');
-const topics = (o: ControlOptions) => ({ command: `${o.topicPrefix}panoptes.control.command`, announce: `${o.topicPrefix}panoptes.control.announce` });
+const topics = (o: ControlOptions) => ({
+  command: `${o.topicPrefix}panoptes.control.command`,
+  announce: `${o.topicPrefix}panoptes.control.announce`,
+});
 
 function server(
   o: ControlOptions,
@@ -70,7 +73,11 @@ function server(
     client: { clientId: `panoptes-${group}`, brokers: o.brokers, logLevel: logLevel.NOTHING },
     // kafkajs restarts a crashed consumer on a timer, even one that crashed while closing (a broker
     // outage); a restart after close would keep the process alive, so none once closed.
-    consumer: { groupId: `${o.groupPrefix}${group}`, allowAutoTopicCreation: true, retry: { restartOnFailure: async () => !closed() } },
+    consumer: {
+      groupId: `${o.groupPrefix}${group}`,
+      allowAutoTopicCreation: true,
+      retry: { restartOnFailure: async () => !closed() },
+    },
     postfixId: '',
   };
   const s = new ServerKafka(options!);
@@ -110,7 +117,13 @@ export class ControlWorker {
     const t = topics(this.options);
     this.client = client(this.options, `worker-${this.id}`);
     await this.client.connect();
-    this.server = server(this.options, `control-${this.id}`, t.command, (data) => this.onCommand(data as ControlCommand), () => this.closed);
+    this.server = server(
+      this.options,
+      `control-${this.id}`,
+      t.command,
+      (data) => this.onCommand(data as ControlCommand),
+      () => this.closed,
+    );
     await listen(this.server);
     await this.answer({ ok: true });
     this.timer = setInterval(() => void this.answer({ ok: true }).catch(() => undefined), this.announceEveryMs);
@@ -135,7 +148,13 @@ export class ControlWorker {
   }
 
   private async answer(a: { ok: boolean; requestId?: string; error?: string }): Promise<void> {
-    const body: WorkerAnswer = { worker: this.id, hostname: hostname(), pid: process.pid, instances: this.host.list(), ...a };
+    const body: WorkerAnswer = {
+      worker: this.id,
+      hostname: hostname(),
+      pid: process.pid,
+      instances: this.host.list(),
+      ...a,
+    };
     await lastValueFrom(this.client!.emit(topics(this.options).announce, body));
   }
 
@@ -198,7 +217,9 @@ export class RemoteWorkers implements RemotePlugins {
     const answer = new Promise<WorkerAnswer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(requestId);
-        reject(new Error(`no worker runs plugin instance "${instance}" (no answer within ${this.commandTimeoutMs} ms)`));
+        reject(
+          new Error(`no worker runs plugin instance "${instance}" (no answer within ${this.commandTimeoutMs} ms)`),
+        );
       }, this.commandTimeoutMs);
       this.waiting.set(requestId, (a) => {
         clearTimeout(timer);
@@ -227,12 +248,22 @@ export class RemoteWorkers implements RemotePlugins {
 
 /** Creates the two control topics (one partition: commands stay in order) unless they exist. */
 export async function createControlTopics(o: ControlOptions): Promise<void> {
-  const admin = new Kafka({ clientId: 'panoptes-control-admin', brokers: o.brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({
+    clientId: 'panoptes-control-admin',
+    brokers: o.brokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await admin.connect();
   try {
     const t = topics(o);
     await admin
-      .createTopics({ topics: [{ topic: t.command, numPartitions: 1 }, { topic: t.announce, numPartitions: 1 }], waitForLeaders: true })
+      .createTopics({
+        topics: [
+          { topic: t.command, numPartitions: 1 },
+          { topic: t.announce, numPartitions: 1 },
+        ],
+        waitForLeaders: true,
+      })
       .catch((err: Error) => {
         if (!/already exists/i.test(err.message)) throw err;
       });
@@ -281,7 +312,8 @@ export async function startControl(
       const stopped = Promise.allSettled([worker.stop(), manager.stop()]);
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<string>((r) => (timer = setTimeout(() => r('late'), 5_000)));
-      if ((await Promise.race([stopped.then(() => 'ok'), late])) === 'late') log.warn('control channel did not close within 5 s, leaving it');
+      if ((await Promise.race([stopped.then(() => 'ok'), late])) === 'late')
+        log.warn('control channel did not close within 5 s, leaving it');
       clearTimeout(timer);
     },
   };

@@ -7,13 +7,31 @@ describe('CEF codec', () => {
   it('writes a CEF:0 header with seven fields and the flow as extension keys', () => {
     const f = flows[0];
     const line = encodeFlowCef(f, '0.1.0');
-    expect(line.split('|').slice(0, 7)).toEqual(['CEF:0', 'Panoptes', 'Panoptes', '0.1.0', 'flow-final', 'Network flow ended', '1']);
+    expect(line.split('|').slice(0, 7)).toEqual([
+      'CEF:0',
+      'Panoptes',
+      'Panoptes',
+      '0.1.0',
+      'flow-final',
+      'Network flow ended',
+      '1',
+    ]);
     const x = parseCefExtension(line);
     expect(x).toMatchObject({
-      src: f.saddr, dst: f.daddr, spt: String(f.sport), dpt: String(f.dport), proto: 'TCP',
-      out: String(f.sbytes), in: String(f.dbytes), cn1: String(f.spkts), cn2: String(f.dpkts),
-      start: String(Math.round(f.stime * 1000)), end: String(Math.round(f.ltime * 1000)),
-      externalId: 'f1:2', cs1: 'RST', dhost: f.dname,
+      src: f.saddr,
+      dst: f.daddr,
+      spt: String(f.sport),
+      dpt: String(f.dport),
+      proto: 'TCP',
+      out: String(f.sbytes),
+      in: String(f.dbytes),
+      cn1: String(f.spkts),
+      cn2: String(f.dpkts),
+      start: String(Math.round(f.stime * 1000)),
+      end: String(Math.round(f.ltime * 1000)),
+      externalId: 'f1:2',
+      cs1: 'RST',
+      dhost: f.dname,
     });
     expect(line).not.toMatch(/\n/);
   });

@@ -34,7 +34,8 @@ function activity(r: FlowRecord): number {
 }
 
 /** OCSF hostname_t: letters, digits and hyphens in dot-separated labels. */
-const HOSTNAME = /^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])$/;
+const HOSTNAME =
+  /^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])$/;
 
 function endpoint(r: FlowRecord, side: 's' | 'd'): Record<string, unknown> {
   const addr = side === 's' ? r.saddr : r.daddr;

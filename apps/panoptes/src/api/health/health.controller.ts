@@ -17,7 +17,10 @@ export class HealthController {
   /** Every plugin instance started and none has failed. */
   @Get('readyz')
   ready(@Res({ passthrough: true }) res: Response): { status: string; failed: string[] } {
-    const failed = this.host.list().filter((i) => i.state === 'failed').map((i) => i.id);
+    const failed = this.host
+      .list()
+      .filter((i) => i.state === 'failed')
+      .map((i) => i.id);
     const ready = this.host.ready;
     res.status(ready ? 200 : 503);
     return { status: ready ? 'ready' : 'not ready', failed };

@@ -59,7 +59,8 @@ export class PluginsController {
    */
   private async remote(action: ControlAction, id: string, config?: unknown): Promise<Record<string, unknown>> {
     const remote = remotePluginsOf(this.host);
-    if (!remote || action === 'list') throw new NotFoundException(`plugin instance "${id}" does not run in this process`);
+    if (!remote || action === 'list')
+      throw new NotFoundException(`plugin instance "${id}" does not run in this process`);
     try {
       return { ...viewOf(await remote.command(action, id, config)), remote: true };
     } catch (err) {
@@ -86,7 +87,12 @@ export class PluginsController {
     }
     return {
       plugins,
-      workers: others.map((w) => ({ worker: w.worker, hostname: w.hostname, pid: w.pid, instances: w.instances.map((i) => i.id) })),
+      workers: others.map((w) => ({
+        worker: w.worker,
+        hostname: w.hostname,
+        pid: w.pid,
+        instances: w.instances.map((i) => i.id),
+      })),
     };
   }
 
