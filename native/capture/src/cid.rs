@@ -21,16 +21,20 @@ pub fn community_id(addr_len: usize, saddr: &[u8; 16], daddr: &[u8; 16], proto: 
     let ports = has_ports || proto == 1 || proto == 58;
     let keep = one_way || (s, sp) < (d, dp);
     let (a, b, pa, pb) = if keep { (s, d, sp, dp) } else { (d, s, dp, sp) };
-    let mut h = sha1_smol::Sha1::new();
-    h.update(&[0, 0]);
-    h.update(a);
-    h.update(b);
-    h.update(&[proto, 0]);
+    // The whole input (at most 2 + 16 + 16 + 2 + 4 = 40 bytes) is gathered
+    // first and hashed in one call: one block, SHA-NI where the CPU has it.
+    let mut buf = [0u8; 40];
+    let n = addr_len;
+    buf[2..2 + n].copy_from_slice(a);
+    buf[2 + n..2 + 2 * n].copy_from_slice(b);
+    buf[2 + 2 * n] = proto;
+    let mut len = 4 + 2 * n;
     if ports {
-        h.update(&pa.to_be_bytes());
-        h.update(&pb.to_be_bytes());
+        buf[len..len + 2].copy_from_slice(&pa.to_be_bytes());
+        buf[len + 2..len + 4].copy_from_slice(&pb.to_be_bytes());
+        len += 4;
     }
-    let digest = h.digest().bytes();
+    let digest: [u8; 20] = <sha1::Sha1 as sha1::Digest>::digest(&buf[..len]).into();
     let mut out = String::with_capacity(30);
     out.push_str("1:");
     base64(&digest, &mut out);
