@@ -10,14 +10,13 @@ import { join } from 'node:path';
 import { repoRoot, spawnPanoptes, TruthFlow } from '@panoptes/testing';
 import {
   ADMIN_KEY,
-  apiSection,
   cleanup,
   RunningHost,
   startHost,
+  startReplayStore,
   tempDir,
   truthFlows,
   until,
-  writeJsonl,
 } from './api-helpers';
 
 const PROTO: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'ipv6-icmp' };
@@ -47,20 +46,7 @@ describe('REST API over the flow store, against gen-pcap ground truth', () => {
   let host: RunningHost;
 
   beforeAll(async () => {
-    const input = writeJsonl(join(dir, 'flows.jsonl'), records);
-    host = await startHost(
-      `${apiSection()}
-plugins:
-  - { id: replay, use: source-jsonl, output: flows.raw, with: { path: ${input}, batchSize: 700 } }
-  - { id: store, use: sink-store, input: flows.raw, with: { path: \${dir}/flows.duckdb } }
-`,
-      dir,
-    );
-    await host.proc.waitFor(/source finished plugin=replay/);
-    await until(
-      async () => (await host.call('/api/v1/flows/aggregate?metrics=count')).body.groups?.[0]?.count === truth.length,
-      'all flows stored',
-    );
+    host = await startReplayStore(dir, records, truth.length, { batchSize: 700 });
   });
   afterAll(async () => {
     expect(await host?.stop()).toBe(0);

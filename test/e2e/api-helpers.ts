@@ -99,3 +99,31 @@ export async function until<T>(fn: () => Promise<T | undefined | false>, what: s
 export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
+
+/**
+ * The host most API tests need: source-jsonl replays `records` into sink-store
+ * (plus any `extraPlugins` lines), and the call resolves once `flows` merged
+ * flows are stored.
+ */
+export async function startReplayStore(
+  dir: string,
+  records: readonly object[],
+  flows: number,
+  { api = apiSection(), batchSize = 1000, extraPlugins = '' } = {},
+): Promise<RunningHost> {
+  const input = writeJsonl(join(dir, 'flows.jsonl'), records);
+  const host = await startHost(
+    `${api}
+plugins:
+  - { id: replay, use: source-jsonl, output: flows.raw, with: { path: ${input}, batchSize: ${batchSize} } }
+  - { id: store, use: sink-store, input: flows.raw, with: { path: \${dir}/flows.duckdb } }
+${extraPlugins}`,
+    dir,
+  );
+  await host.proc.waitFor(/source finished plugin=replay/);
+  await until(
+    async () => (await host.call('/api/v1/flows/aggregate?metrics=count')).body.groups?.[0]?.count === flows,
+    `${flows} flows stored`,
+  );
+  return host;
+}

@@ -11,9 +11,9 @@ import {
   READ_KEY,
   RunningHost,
   startHost,
+  startReplayStore,
   tempDir,
   truthFlows,
-  until,
   writeJsonl,
 } from './api-helpers';
 
@@ -23,19 +23,7 @@ describe('REST API security and validation', () => {
   let host: RunningHost;
 
   beforeAll(async () => {
-    const input = writeJsonl(join(dir, 'flows.jsonl'), records);
-    host = await startHost(
-      `${apiSection(', rateLimitBurst: 1000')}
-plugins:
-  - { id: replay, use: source-jsonl, output: flows.raw, with: { path: ${input} } }
-  - { id: store, use: sink-store, input: flows.raw, with: { path: \${dir}/flows.duckdb } }
-`,
-      dir,
-    );
-    await until(
-      async () => (await host.call('/api/v1/flows/aggregate?metrics=count')).body.groups?.[0]?.count === truth.length,
-      'flows stored',
-    );
+    host = await startReplayStore(dir, records, truth.length, { api: apiSection(', rateLimitBurst: 1000') });
   });
   afterAll(async () => {
     expect(await host?.stop()).toBe(0);
