@@ -5,7 +5,7 @@ const ICMP6_PAIRS: [(u8, u8); 10] =
     [(128, 129), (129, 128), (133, 134), (134, 133), (135, 136), (136, 135), (130, 131), (131, 130), (144, 145), (145, 144)];
 
 /// `addr_len` is 4 or 16; for ICMP `sport`/`dport` carry type and code.
-pub fn community_id(addr_len: usize, saddr: &[u8; 16], daddr: &[u8; 16], proto: u8, sport: u16, dport: u16, has_ports: bool) -> String {
+pub fn community_id(addr_len: usize, saddr: &[u8; 16], daddr: &[u8; 16], proto: u8, sport: u16, dport: u16, has_ports: bool) -> std::sync::Arc<str> {
     let (s, d) = (&saddr[..addr_len], &daddr[..addr_len]);
     let (mut sp, mut dp) = (sport, dport);
     let mut one_way = false;
@@ -35,20 +35,23 @@ pub fn community_id(addr_len: usize, saddr: &[u8; 16], daddr: &[u8; 16], proto: 
         len += 4;
     }
     let digest: [u8; 20] = <sha1::Sha1 as sha1::Digest>::digest(&buf[..len]).into();
-    let mut out = String::with_capacity(30);
-    out.push_str("1:");
-    base64(&digest, &mut out);
-    out
+    // "1:" and the 28-character base64 of the digest, built on the stack so
+    // the flow's Arc<str> is the only allocation.
+    let mut out = [0u8; 30];
+    out[..2].copy_from_slice(b"1:");
+    base64(&digest, &mut out[2..]);
+    std::sync::Arc::from(std::str::from_utf8(&out).expect("base64 is ASCII"))
 }
 
-fn base64(data: &[u8], out: &mut String) {
+/// Standard padded base64 of a SHA-1 digest (20 bytes -> 28 characters).
+fn base64(data: &[u8; 20], out: &mut [u8]) {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for c in data.chunks(3) {
+    for (c, o) in data.chunks(3).zip(out.chunks_exact_mut(4)) {
         let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
-        out.push(T[(n >> 18) as usize & 63] as char);
-        out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if c.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if c.len() > 2 { T[n as usize & 63] as char } else { '=' });
+        o[0] = T[(n >> 18) as usize & 63];
+        o[1] = T[(n >> 12) as usize & 63];
+        o[2] = if c.len() > 1 { T[(n >> 6) as usize & 63] } else { b'=' };
+        o[3] = if c.len() > 2 { T[n as usize & 63] } else { b'=' };
     }
 }
 
@@ -66,12 +69,12 @@ mod tests {
     fn spec_examples() {
         // From the community-id-spec baseline (seed 0).
         assert_eq!(
-            community_id(4, &a4([128, 232, 110, 120]), &a4([66, 35, 250, 204]), 6, 34855, 80, true),
+            &*community_id(4, &a4([128, 232, 110, 120]), &a4([66, 35, 250, 204]), 6, 34855, 80, true),
             "1:LQU9qZlK+B5F3KDmev6m5PMibrg="
         );
         // Reversed direction gives the same id.
         assert_eq!(
-            community_id(4, &a4([66, 35, 250, 204]), &a4([128, 232, 110, 120]), 6, 80, 34855, true),
+            &*community_id(4, &a4([66, 35, 250, 204]), &a4([128, 232, 110, 120]), 6, 80, 34855, true),
             "1:LQU9qZlK+B5F3KDmev6m5PMibrg="
         );
     }

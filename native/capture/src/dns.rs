@@ -114,12 +114,19 @@ fn name(m: &[u8], mut o: usize) -> Option<(String, usize)> {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                for &c in label {
-                    if c.is_ascii_graphic() && c != b'.' && c != b'\\' {
-                        out.push(c as char);
-                    } else {
-                        out.push('\\');
-                        push_decimal(&mut out, c, true);
+                let plain = |c: &u8| c.is_ascii_graphic() && *c != b'.' && *c != b'\\';
+                match std::str::from_utf8(label) {
+                    // The usual label needs no escapes: copy it whole.
+                    Ok(t) if label.iter().all(plain) => out.push_str(t),
+                    _ => {
+                        for &c in label {
+                            if plain(&c) {
+                                out.push(c as char);
+                            } else {
+                                out.push('\\');
+                                push_decimal(&mut out, c, true);
+                            }
+                        }
                     }
                 }
                 if out.len() > 1024 {

@@ -127,8 +127,7 @@ impl Meter {
             let v4 = p.l3 == L3::Ip4;
             let a = |x: &[u8; 16]| if v4 { Addr::V4([x[0], x[1], x[2], x[3]]) } else { Addr::V6(*x) };
             self.stats.dns_records.fetch_add(1, Ordering::Relaxed);
-            let sid = self.table.cfg.sid.clone();
-            sink.dns(DnsRec { ts, client: a(&p.dst), server: a(&p.src), resp }, &sid)?;
+            sink.dns(DnsRec { ts, client: a(&p.dst), server: a(&p.src), resp }, &self.table.cfg.sid)?;
         }
         Ok(())
     }

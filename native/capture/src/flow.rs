@@ -295,7 +295,7 @@ impl FlowTable {
                     (p.sport, p.dport)
                 };
                 let ports = p.has_ports && matches!(p.proto, 6 | 17 | 132);
-                Some(crate::cid::community_id(n, &p.src, &p.dst, p.proto, sp, dp, ports).into())
+                Some(crate::cid::community_id(n, &p.src, &p.dst, p.proto, sp, dp, ports))
             }
             _ => None,
         };
