@@ -1,52 +1,19 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { DnsAnswer } from '@panoptes/flow';
-import { runPlugin } from '@panoptes/testing';
+import { genPcap, runPlugin, TruthFlow } from '@panoptes/testing';
 import { enrichDnsPlugin } from './index';
 
-const GEN = resolve(__dirname, '../../../../shared/tools/gen-pcap.py');
-
-interface Truth {
-  kind: string;
-  saddr: string;
-  daddr: string;
-  sport: number | null;
-  dport: number | null;
-  stime: number;
-  ltime: number;
-  dname: string | null;
-  qname: string | null;
-  rogue: boolean;
-}
-
-const maybe = existsSync(GEN) ? describe : describe.skip;
-if (!existsSync(GEN)) console.log(`skipping the gen-pcap ground-truth test: ${GEN} is absent`);
+type Truth = TruthFlow;
 
 /**
  * Builds the DNS answers and flow records a sensor would produce from
  * gen-pcap's ground truth (the pcap end-to-end test does the same through
  * the real sensor), feeds them in capture order, and compares.
  */
-maybe('enrich-dns against gen-pcap ground truth', () => {
+describe('enrich-dns against gen-pcap ground truth', () => {
   let truth: Truth[];
-  let dir: string;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'dns-truth-'));
-    execFileSync(
-      'python3',
-      [GEN, '--flows', '20000', '--rogue-share', '0.05', '--truth', join(dir, 't.jsonl'), '--out', join(dir, 'x.pcap')],
-      {
-        stdio: 'ignore',
-      },
-    );
-    truth = readFileSync(join(dir, 't.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Truth);
+    truth = genPcap({ flows: 20000, 'rogue-share': 0.05 }).truth();
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('labels >= 99% of TCP flows whose truth has a dname with exactly it, none wrong, and alerts on exactly the rogue answers', async () => {
     // gen-pcap gives every server address one name; learn name -> address from the labelled flows.
