@@ -48,11 +48,14 @@ export function genPcap(args: Record<string, string | number> = {}): GeneratedCa
   const pcap = join(dir, `${name}.pcap`);
   const truthPath = join(dir, `${name}.truth.jsonl`);
   if (!existsSync(pcap) || !existsSync(truthPath)) {
-    execFileSync('python3', [genPcapScript(), ...flat, '--out', `${pcap}.tmp`, '--truth', `${truthPath}.tmp`], {
+    // Written under this process's own temporary names, then renamed: two
+    // test processes asking for the same capture never see a half-written one.
+    const tmp = `.${process.pid}.tmp`;
+    execFileSync('python3', [genPcapScript(), ...flat, '--out', pcap + tmp, '--truth', truthPath + tmp], {
       stdio: 'pipe',
     });
-    execFileSync('mv', [`${truthPath}.tmp`, truthPath]);
-    execFileSync('mv', [`${pcap}.tmp`, pcap]);
+    renameSync(truthPath + tmp, truthPath);
+    renameSync(pcap + tmp, pcap);
   }
   return {
     pcap,
