@@ -15,11 +15,19 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BrowserContext, chromium, Page } from 'playwright-core';
-import { genPcap, genPcapScript, PanoptesProcess, repoRoot, spawnPanoptes, TruthFlow } from '@panoptes/testing';
+import type { BrowserContext, Page } from 'playwright-core';
+import {
+  CHROMIUM,
+  genPcap,
+  genPcapScript,
+  launchChromium,
+  PanoptesProcess,
+  repoRoot,
+  spawnPanoptes,
+  TruthFlow,
+} from '@panoptes/testing';
 import { PLUGINS } from '../../apps/panoptes/src/plugins';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(repoRoot(), 'test-results', 'console');
 const ADMIN_KEY = 'console-e2e-admin-key';
 const READ_KEY = 'console-e2e-read-key';
@@ -120,22 +128,7 @@ describeIf('web console in Chromium against a host fed by a capture', () => {
       return (body.groups[0]?.bytes ?? 0) >= total;
     });
 
-    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'panoptes-chromium-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1366, height: 768 },
-      colorScheme: 'light',
-    });
+    browser = await launchChromium({ colorScheme: 'light' });
     page = browser.pages()[0] ?? (await browser.newPage());
     // Nothing the page loads may come from outside the host (no CDN).
     page.on('request', (r) => {

@@ -8,10 +8,8 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { PanoptesProcess, repoRoot, spawnPanoptes } from '@panoptes/testing';
+import { CHROMIUM, launchChromium, PanoptesProcess, repoRoot, spawnPanoptes } from '@panoptes/testing';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(repoRoot(), 'test-results', 'console');
 
 const describeIf = existsSync(CHROMIUM) ? describe : describe.skip;
@@ -78,21 +76,7 @@ describeIf('the host serves the web console', () => {
   });
 
   it('starts in Chromium without a script error, loading nothing from elsewhere, and asks for a key', async () => {
-    const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'panoptes-chromium-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1366, height: 768 },
-    });
+    const browser = await launchChromium();
     try {
       const page = browser.pages()[0] ?? (await browser.newPage());
       const errors: string[] = [];
