@@ -1,6 +1,6 @@
 import { FileHandle, mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { csvHeader, encodeFlowCsv, encodeFlowJson, FIELD_BY_NAME, FlowRecord } from '@panoptes/flow';
+import { csvHeader, encodeFlowCsv, FIELD_BY_NAME, FlowRecord } from '@panoptes/flow';
 import { PluginContext, PluginError, SinkService } from '@panoptes/plugin-sdk';
 import { FileSinkConfig } from './file.config';
 
@@ -52,7 +52,8 @@ export class FileSink implements SinkService {
 
   private json(records: unknown[]): string {
     let out = '';
-    for (const r of records) out += (isFlow(r) ? encodeFlowJson(r) : JSON.stringify(r)) + '\n';
+    // Flow records and any other record type alike: one JSON object per line.
+    for (const r of records) out += JSON.stringify(r) + '\n';
     return out;
   }
 
