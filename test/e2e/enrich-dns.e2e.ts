@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { genPcap, spawnPanoptes, TruthFlow } from '@panoptes/testing';
+import { dnsAnswerKey, genPcap, rogueAnswerKeys, spawnPanoptes, TruthFlow } from '@panoptes/testing';
 
 type Truth = TruthFlow;
 
@@ -79,16 +79,12 @@ describe('sensor-pcap -> enrich-dns on a gen-pcap capture (built CLI)', () => {
     expect(wrong).toEqual([]);
     expect(right / want).toBeGreaterThanOrEqual(0.99);
 
-    const key = (client: string, qname: string, time: number) => `${client} ${qname} ${time.toFixed(6)}`;
-    const rogue = truth
-      .filter((t) => t.kind === 'dns' && t.rogue)
-      .map((t) => key(t.saddr, t.qname!, t.ltime))
-      .sort();
+    const rogue = rogueAnswerKeys(truth);
     const alerts = lines<{ client: string; qname: string; time: number; server: string; type: string }>(
       join(dir, 'alerts.jsonl'),
     );
     expect(rogue.length).toBeGreaterThan(100);
-    expect(alerts.map((a) => key(a.client, a.qname, a.time)).sort()).toEqual(rogue);
+    expect(alerts.map((a) => dnsAnswerKey(a.client, a.qname, a.time)).sort()).toEqual(rogue);
     expect(new Set(alerts.map((a) => `${a.type} ${a.server}`))).toEqual(new Set(['rogue-dns 203.0.113.107']));
   });
 });

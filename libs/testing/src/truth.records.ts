@@ -85,3 +85,15 @@ export function recordsOf(t: TruthFlow, i: number): FlowRecord[] {
   const mid = round6((t.stime + t.ltime) / 2);
   return truthRecords(t, `g${String(i).padStart(7, '0')}`, split ? mid : undefined, 'gen-pcap');
 }
+
+/** How a rogue-DNS alert and a truth DNS flow are matched: client, name and answer time. */
+export const dnsAnswerKey = (client: string, qname: string, time: number): string =>
+  `${client} ${qname} ${time.toFixed(6)}`;
+
+/** The keys of the answers the truth marks rogue (sent by a resolver off the allow-list), sorted. */
+export function rogueAnswerKeys(truth: readonly TruthFlow[]): string[] {
+  return truth
+    .filter((t) => t.kind === 'dns' && t.rogue)
+    .map((t) => dnsAnswerKey(t.saddr, t.qname!, t.ltime))
+    .sort();
+}

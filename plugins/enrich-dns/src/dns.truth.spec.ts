@@ -1,5 +1,5 @@
 import { DnsAnswer } from '@panoptes/flow';
-import { genPcap, runPlugin, TruthFlow } from '@panoptes/testing';
+import { dnsAnswerKey, genPcap, rogueAnswerKeys, runPlugin, TruthFlow } from '@panoptes/testing';
 import { enrichDnsPlugin } from './index';
 
 type Truth = TruthFlow;
@@ -76,13 +76,9 @@ describe('enrich-dns against gen-pcap ground truth', () => {
     expect(want).toBeGreaterThan(5000);
     expect(wrong).toEqual([]);
     expect(right / want).toBeGreaterThanOrEqual(0.99);
-    const key = (client: string, qname: string, time: number) => `${client} ${qname} ${time.toFixed(6)}`;
-    const rogue = truth
-      .filter((t) => t.kind === 'dns' && t.rogue)
-      .map((t) => key(t.saddr, t.qname!, t.ltime))
-      .sort();
+    const rogue = rogueAnswerKeys(truth);
     const alerts = ((run.outputs.alerts ?? []) as { client: string; qname: string; time: number; server: string }[])
-      .map((a) => key(a.client, a.qname, a.time))
+      .map((a) => dnsAnswerKey(a.client, a.qname, a.time))
       .sort();
     expect(rogue.length).toBeGreaterThan(100);
     expect(alerts).toEqual(rogue);
