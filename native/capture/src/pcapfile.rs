@@ -422,16 +422,21 @@ mod tests {
         assert!(PcapReader::new(&b""[..]).is_err());
     }
 
-    #[test]
-    fn reads_pcapng_with_nanosecond_resolution() {
+    /// A little-endian pcapng Section Header Block of no options, to build test files on.
+    pub(super) fn pcapng_shb() -> Vec<u8> {
         let mut v = Vec::new();
-        // SHB
         v.extend_from_slice(&0x0A0D0D0Au32.to_le_bytes());
         v.extend_from_slice(&28u32.to_le_bytes());
         v.extend_from_slice(&0x1A2B3C4Du32.to_le_bytes());
         v.extend_from_slice(&[1, 0, 0, 0]);
         v.extend_from_slice(&[0xff; 8]);
         v.extend_from_slice(&28u32.to_le_bytes());
+        v
+    }
+
+    #[test]
+    fn reads_pcapng_with_nanosecond_resolution() {
+        let mut v = pcapng_shb();
         // IDB with if_tsresol = 9
         v.extend_from_slice(&1u32.to_le_bytes());
         v.extend_from_slice(&32u32.to_le_bytes());
@@ -477,13 +482,7 @@ mod refill_tests {
 
     #[test]
     fn pcapng_blocks_across_buffer_refills() {
-        let mut v = Vec::new();
-        v.extend_from_slice(&0x0A0D0D0Au32.to_le_bytes());
-        v.extend_from_slice(&28u32.to_le_bytes());
-        v.extend_from_slice(&0x1A2B3C4Du32.to_le_bytes());
-        v.extend_from_slice(&[1, 0, 0, 0]);
-        v.extend_from_slice(&[0xff; 8]);
-        v.extend_from_slice(&28u32.to_le_bytes());
+        let mut v = super::tests::pcapng_shb();
         v.extend_from_slice(&1u32.to_le_bytes());
         v.extend_from_slice(&20u32.to_le_bytes());
         v.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]);
