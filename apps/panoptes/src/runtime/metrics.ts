@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { Bus } from '@panoptes/bus';
+import { Bus, TopicStats } from '@panoptes/bus';
 
 /** The host's Prometheus registry: per plugin instance records in/out, errors, and queue depth per topic. */
 export class HostMetrics {
@@ -43,27 +43,30 @@ export class HostMetrics {
 
   constructor(bus: () => Bus | undefined) {
     collectDefaultMetrics({ register: this.registry, prefix: 'panoptes_' });
-    const registry = this.registry;
-    new Gauge({
-      name: 'panoptes_topic_queue_depth',
-      help: 'records waiting per topic and consumer group (Kafka: consumer lag)',
-      labelNames: ['topic', 'group'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const s of bus()?.stats() ?? []) this.set({ topic: s.topic, group: s.group }, s.depth);
-      },
-    });
-    new Gauge({
-      name: 'panoptes_topic_queue_capacity',
-      help: 'bound of the queue per topic and consumer group (embedded bus)',
-      labelNames: ['topic', 'group'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const s of bus()?.stats() ?? [])
-          if (s.capacity !== undefined) this.set({ topic: s.topic, group: s.group }, s.capacity);
-      },
-    });
+    // Per topic and consumer group, read from the bus at scrape time.
+    const topicGauge = (name: string, help: string, pick: (s: TopicStats) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['topic', 'group'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const s of bus()?.stats() ?? []) {
+            const v = pick(s);
+            if (v !== undefined) this.set({ topic: s.topic, group: s.group }, v);
+          }
+        },
+      });
+    topicGauge(
+      'panoptes_topic_queue_depth',
+      'records waiting per topic and consumer group (Kafka: consumer lag)',
+      (s) => s.depth,
+    );
+    topicGauge(
+      'panoptes_topic_queue_capacity',
+      'bound of the queue per topic and consumer group (embedded bus)',
+      (s) => s.capacity,
+    );
   }
 }
