@@ -153,6 +153,23 @@ plugins:
     expect(readFileSync(out, 'utf8')).toBe('uid,sbytes\nu1,140\nu2,140\nu3,140\n');
   });
 
+  it('applies an instance filter (ra language) to what that instance reads', async () => {
+    const out = join(dir, 'filtered.jsonl');
+    const cfg = join(dir, 'filter.yaml');
+    writeFileSync(
+      cfg,
+      `api: { enabled: false }\nplugins:\n  - { id: src, use: source-jsonl, with: { path: ${input} } }\n  - { id: out, use: sink-file, input: flows.raw, filter: "tcp and src port 1002", with: { path: ${out} } }\n`,
+    );
+    const p = spawnPanoptes(['run', '--until-done', '-c', cfg]);
+    expect(await p.exited).toBe(0);
+    expect(
+      readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).uid),
+    ).toEqual(['u2']);
+  });
+
   it('run --until-done refuses a source that never ends', async () => {
     const cfg = join(dir, 'stdin.yaml');
     writeFileSync(

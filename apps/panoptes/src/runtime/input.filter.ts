@@ -1,4 +1,4 @@
-import { compileFilter, FlowRecord } from '@panoptes/flow';
+import { compileFilter } from '@panoptes/flow';
 
 /**
  * The `filter:` of a plugin instance: an ra filter expression compiled once
@@ -8,6 +8,6 @@ import { compileFilter, FlowRecord } from '@panoptes/flow';
  */
 export function inputFilter(expr: string | undefined): ((r: unknown) => boolean) | undefined {
   if (!expr || !expr.trim()) return undefined;
-  const predicate = compileFilter(expr);
-  return (r) => predicate(r as FlowRecord);
+  // The compiled predicate itself, not a wrapper: it runs once per record.
+  return compileFilter(expr) as (r: unknown) => boolean;
 }
