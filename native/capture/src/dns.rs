@@ -22,6 +22,25 @@ const MAX_ANSWERS: usize = 64;
 
 /// Parses a DNS message; `None` unless it is a well-formed response with one question.
 pub fn parse_response(m: &[u8]) -> Option<Response> {
+    let mut r = Response::default();
+    parse_response_into(m, &mut r).then_some(r)
+}
+
+impl Default for Response {
+    fn default() -> Response {
+        Response { qname: String::new(), qtype: 0, rcode: 0, answers: Vec::new() }
+    }
+}
+
+/// `parse_response` into a response kept from an earlier call, reusing its
+/// strings: the sensor parses every DNS answer it sees, and this way a steady
+/// stream of them allocates nothing. False (and `r` unspecified) unless `m` is
+/// a well-formed response with one question.
+pub fn parse_response_into(m: &[u8], r: &mut Response) -> bool {
+    parse_into(m, r).is_some()
+}
+
+fn parse_into(m: &[u8], r: &mut Response) -> Option<()> {
     if m.len() < 12 {
         return None;
     }
@@ -34,41 +53,55 @@ pub fn parse_response(m: &[u8]) -> Option<Response> {
     if qd != 1 {
         return None;
     }
-    let (qname, mut o) = name(m, 12)?;
-    let qtype = u16::from_be_bytes([*m.get(o)?, *m.get(o + 1)?]);
+    let mut o = name(m, 12, &mut r.qname)?;
+    r.qtype = u16::from_be_bytes([*m.get(o)?, *m.get(o + 1)?]);
+    r.rcode = (flags & 0xf) as u8;
     o += 4;
     if o > m.len() {
         return None;
     }
-    let mut answers = Vec::new();
+    let mut n = 0;
     for _ in 0..an.min(MAX_ANSWERS) {
-        let Some((aname, p)) = name(m, o) else { break };
+        if n == r.answers.len() {
+            r.answers.push(Answer { name: String::new(), rtype: 0, ttl: 0, data: String::new() });
+        }
+        let a = &mut r.answers[n];
+        let Some(p) = name(m, o, &mut a.name) else { break };
         let Some(h) = m.get(p..p + 10) else { break };
         let rtype = u16::from_be_bytes([h[0], h[1]]);
         let ttl = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
         let rdlen = u16::from_be_bytes([h[8], h[9]]) as usize;
         let rd_start = p + 10;
         let Some(rd) = m.get(rd_start..rd_start + rdlen) else { break };
-        let data = match (rtype, rdlen) {
+        a.rtype = rtype;
+        a.ttl = ttl;
+        let s = &mut a.data;
+        s.clear();
+        match (rtype, rdlen) {
             (1, 4) => {
-                let mut s = String::with_capacity(15);
                 for (i, &x) in rd.iter().enumerate() {
                     if i > 0 {
                         s.push('.');
                     }
-                    push_decimal(&mut s, x, false);
+                    push_decimal(s, x, false);
                 }
-                s
             }
             (28, 16) => {
-                let mut a = [0u8; 16];
-                a.copy_from_slice(rd);
-                std::net::Ipv6Addr::from(a).to_string()
+                let mut b = [0u8; 16];
+                b.copy_from_slice(rd);
+                let _ = std::fmt::Write::write_fmt(s, format_args!("{}", std::net::Ipv6Addr::from(b)));
             }
-            (2 | 5 | 12, _) => name(m, rd_start).map(|x| x.0).unwrap_or_default(),
-            (15, _) if rdlen > 2 => name(m, rd_start + 2).map(|x| x.0).unwrap_or_default(),
+            (2 | 5 | 12, _) => {
+                if name(m, rd_start, s).is_none() {
+                    s.clear();
+                }
+            }
+            (15, _) if rdlen > 2 => {
+                if name(m, rd_start + 2, s).is_none() {
+                    s.clear();
+                }
+            }
             (16, _) => {
-                let mut s = String::new();
                 let mut i = 0;
                 while i < rd.len() {
                     let l = rd[i] as usize;
@@ -76,19 +109,20 @@ pub fn parse_response(m: &[u8]) -> Option<Response> {
                     s.push_str(&String::from_utf8_lossy(&rd[i + 1..end]));
                     i = end;
                 }
-                s
             }
-            _ => String::new(),
-        };
-        answers.push(Answer { name: aname, rtype, ttl, data });
+            _ => {}
+        }
+        n += 1;
         o = rd_start + rdlen;
     }
-    Some(Response { qname, qtype, rcode: (flags & 0xf) as u8, answers })
+    r.answers.truncate(n);
+    Some(())
 }
 
-/// Decodes a possibly compressed name at `o`; returns it and the offset after it.
-fn name(m: &[u8], mut o: usize) -> Option<(String, usize)> {
-    let mut out = String::with_capacity(64);
+/// Decodes a possibly compressed name at `o` into `out` (cleared first);
+/// returns the offset after it.
+fn name(m: &[u8], mut o: usize, out: &mut String) -> Option<usize> {
+    out.clear();
     let mut after = None;
     let mut jumps = 0;
     loop {
@@ -114,19 +148,13 @@ fn name(m: &[u8], mut o: usize) -> Option<(String, usize)> {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                let plain = |c: &u8| c.is_ascii_graphic() && *c != b'.' && *c != b'\\';
-                match std::str::from_utf8(label) {
-                    // The usual label needs no escapes: copy it whole.
-                    Ok(t) if label.iter().all(plain) => out.push_str(t),
-                    _ => {
-                        for &c in label {
-                            if plain(&c) {
-                                out.push(c as char);
-                            } else {
-                                out.push('\\');
-                                push_decimal(&mut out, c, true);
-                            }
-                        }
+                for &c in label {
+                    // Printable ASCII is copied, anything else escaped as \DDD.
+                    if c.is_ascii_graphic() && c != b'.' && c != b'\\' {
+                        out.push(c as char);
+                    } else {
+                        out.push('\\');
+                        push_decimal(out, c, true);
                     }
                 }
                 if out.len() > 1024 {
@@ -137,7 +165,7 @@ fn name(m: &[u8], mut o: usize) -> Option<(String, usize)> {
             _ => return None,
         }
     }
-    Some((out, after.unwrap_or(o)))
+    Some(after.unwrap_or(o))
 }
 
 /// `x` in decimal; `pad`: always three digits (the `\DDD` escape of a name byte).

@@ -38,7 +38,7 @@ pub struct DnsRec {
 /// Where records and DNS answers go.
 pub trait Sink {
     fn records(&mut self, recs: &mut Vec<Rec>, sid: &str) -> Result<(), String>;
-    fn dns(&mut self, d: DnsRec, sid: &str) -> Result<(), String>;
+    fn dns(&mut self, d: &DnsRec, sid: &str) -> Result<(), String>;
     /// Called between packets; a sink that batches sends when a batch is full
     /// (`force`: at end of input, or on a live capture's periodic flush).
     fn flush(&mut self, force: bool) -> Result<(), String>;
@@ -58,11 +58,14 @@ pub struct Meter {
     bpf_linktype: u32,
     pub dns: bool,
     local: [u64; 9],
+    /// The last DNS answer, its strings reused for the next one.
+    dns_rec: DnsRec,
 }
 
 impl Meter {
     pub fn new(cfg: Config, stats: Arc<SharedStats>, bpf: Option<String>, dns: bool) -> Meter {
-        Meter { table: FlowTable::new(cfg), stats, bpf: None, bpf_src: bpf, bpf_linktype: u32::MAX, dns, local: [0; 9] }
+        let dns_rec = DnsRec { ts: 0, client: Addr::V4([0; 4]), server: Addr::V4([0; 4]), resp: dns::Response::default() };
+        Meter { table: FlowTable::new(cfg), stats, bpf: None, bpf_src: bpf, bpf_linktype: u32::MAX, dns, local: [0; 9], dns_rec }
     }
 
     /// Compiles the filter for a link type (files may change link type per interface).
@@ -123,11 +126,15 @@ impl Meter {
         } else if p.proto != 17 {
             return Ok(());
         }
-        if let Some(resp) = dns::parse_response(m) {
+        let d = &mut self.dns_rec;
+        if dns::parse_response_into(m, &mut d.resp) {
             let v4 = p.l3 == L3::Ip4;
             let a = |x: &[u8; 16]| if v4 { Addr::V4([x[0], x[1], x[2], x[3]]) } else { Addr::V6(*x) };
+            d.ts = ts;
+            d.client = a(&p.dst);
+            d.server = a(&p.src);
             self.stats.dns_records.fetch_add(1, Ordering::Relaxed);
-            sink.dns(DnsRec { ts, client: a(&p.dst), server: a(&p.src), resp }, &self.table.cfg.sid)?;
+            sink.dns(d, &self.table.cfg.sid)?;
         }
         Ok(())
     }
@@ -226,7 +233,7 @@ impl Sink for NullSink {
         self.0 += recs.len() as u64;
         Ok(())
     }
-    fn dns(&mut self, _d: DnsRec, _sid: &str) -> Result<(), String> {
+    fn dns(&mut self, _d: &DnsRec, _sid: &str) -> Result<(), String> {
         Ok(())
     }
     fn flush(&mut self, _force: bool) -> Result<(), String> {

@@ -119,7 +119,7 @@ impl Sink for FileSink {
         }
         Ok(())
     }
-    fn dns(&mut self, _d: DnsRec, _sid: &str) -> Result<(), String> {
+    fn dns(&mut self, _d: &DnsRec, _sid: &str) -> Result<(), String> {
         self.dns_count += 1;
         Ok(())
     }

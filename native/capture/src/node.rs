@@ -116,11 +116,11 @@ impl Sink for BatchSink {
         }
         Ok(())
     }
-    fn dns(&mut self, d: DnsRec, sid: &str) -> std::result::Result<(), String> {
+    fn dns(&mut self, d: &DnsRec, sid: &str) -> std::result::Result<(), String> {
         if self.ndns > 0 {
             self.dns.push(b',');
         }
-        write_dns_json(&mut self.dns, &d, sid);
+        write_dns_json(&mut self.dns, d, sid);
         self.ndns += 1;
         Ok(())
     }

@@ -167,6 +167,7 @@ impl<R: Read> PcapReader<R> {
     }
 
     /// The next packet, `None` at a clean end of file.
+    #[inline]
     pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>, ReadError> {
         if matches!(self.format, Format::Pcap { .. }) {
             return self.next_pcap();
@@ -174,11 +175,36 @@ impl<R: Read> PcapReader<R> {
         self.next_pcapng()
     }
 
+    #[inline]
     fn next_pcap(&mut self) -> Result<Option<Packet<'_>>, ReadError> {
         let (big, nanos, linktype) = match self.format {
             Format::Pcap { big, nanos, linktype } => (big, nanos, linktype),
             _ => unreachable!(),
         };
+        // The usual case, the whole record already buffered, without a call
+        // to fill(): this runs once per packet.
+        if let Some(h) = self.buf.get(self.pos..self.pos + 16).filter(|_| self.end - self.pos >= 16) {
+            let caplen = rd32(big, &h[8..12]) as usize;
+            let data_start = self.pos + 16;
+            if caplen <= MAX_CAPLEN && self.end - data_start >= caplen {
+                let sec = rd32(big, &h[0..4]) as i64;
+                let frac = rd32(big, &h[4..8]) as i64;
+                let orig = rd32(big, &h[12..16]);
+                let us = if nanos { frac / 1000 } else { frac };
+                self.pos = data_start + caplen;
+                return Ok(Some(Packet {
+                    ts_us: sec * 1_000_000 + us,
+                    linktype,
+                    orig_len: orig.max(caplen as u32),
+                    data: &self.buf[data_start..data_start + caplen],
+                }));
+            }
+        }
+        self.next_pcap_slow(big, nanos, linktype)
+    }
+
+    #[inline(never)]
+    fn next_pcap_slow(&mut self, big: bool, nanos: bool, linktype: u32) -> Result<Option<Packet<'_>>, ReadError> {
         self.fill(16)?;
         let avail = self.end - self.pos;
         let start = self.offset();
