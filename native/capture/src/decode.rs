@@ -87,7 +87,7 @@ pub struct Pkt {
 }
 
 impl Pkt {
-    fn empty(wire_len: u32) -> Pkt {
+    pub fn empty(wire_len: u32) -> Pkt {
         Pkt {
             wire_len,
             l3: L3::Other(0),
@@ -135,6 +135,25 @@ fn be32(d: &[u8], o: usize) -> Option<u32> {
 /// Decodes one frame of the given pcap link type.
 pub fn decode(linktype: u32, d: &[u8], wire_len: u32) -> Result<Pkt, Undecodable> {
     let mut p = Pkt::empty(wire_len);
+    decode_into(&mut p, linktype, d, wire_len).map(|_| p)
+}
+
+/// `decode` into a packet kept by the caller (reset first): the meter decodes
+/// every packet into the same `Pkt`, which spares moving it out of a `Result`.
+#[inline]
+pub fn decode_into(p: &mut Pkt, linktype: u32, d: &[u8], wire_len: u32) -> Result<(), Undecodable> {
+    *p = Pkt::empty(wire_len);
+    if linktype == 1 && d.len() >= 14 {
+        // Ethernet, by far the usual case, without the link-type match.
+        p.flags |= F_ETHER;
+        p.dmac.copy_from_slice(&d[0..6]);
+        p.smac.copy_from_slice(&d[6..12]);
+        return ethertype(p, d, 14, u16::from_be_bytes([d[12], d[13]]));
+    }
+    link(p, linktype, d, wire_len)
+}
+
+fn link(p: &mut Pkt, linktype: u32, d: &[u8], wire_len: u32) -> Result<(), Undecodable> {
     match linktype {
         1 => {
             if d.len() < 14 {
@@ -144,7 +163,7 @@ pub fn decode(linktype: u32, d: &[u8], wire_len: u32) -> Result<Pkt, Undecodable
             p.dmac.copy_from_slice(&d[0..6]);
             p.smac.copy_from_slice(&d[6..12]);
             let et = be16(d, 12).ok_or(Undecodable::TruncatedLink)?;
-            ethertype(&mut p, d, 14, et)?;
+            ethertype(p, d, 14, et)?;
         }
         113 => {
             // Linux cooked v1: 16-byte header, protocol at 14. Cooked headers
@@ -155,7 +174,7 @@ pub fn decode(linktype: u32, d: &[u8], wire_len: u32) -> Result<Pkt, Undecodable
             if hatype == 1 && be16(d, 4) == Some(6) {
                 p.smac.copy_from_slice(&d[6..12]);
             }
-            ethertype(&mut p, d, 16, et)?;
+            ethertype(p, d, 16, et)?;
         }
         276 => {
             // Linux cooked v2: 20-byte header, protocol at 0.
@@ -167,11 +186,11 @@ pub fn decode(linktype: u32, d: &[u8], wire_len: u32) -> Result<Pkt, Undecodable
             if be16(d, 8) == Some(1) && d[11] == 6 {
                 p.smac.copy_from_slice(&d[12..18]);
             }
-            ethertype(&mut p, d, 20, et)?;
+            ethertype(p, d, 20, et)?;
         }
-        101 | 12 | 14 => raw_ip(&mut p, d, 0)?,
-        228 => ip4(&mut p, d, 0)?,
-        229 => ip6(&mut p, d, 0)?,
+        101 | 12 | 14 => raw_ip(p, d, 0)?,
+        228 => ip4(p, d, 0)?,
+        229 => ip6(p, d, 0)?,
         0 | 108 => {
             // BSD loopback: the address family, host order (DLT_NULL) or network order (LOOP).
             if d.len() < 4 {
@@ -185,26 +204,26 @@ pub fn decode(linktype: u32, d: &[u8], wire_len: u32) -> Result<Pkt, Undecodable
                 if le < 0x10000 { le } else { u32::from_be_bytes([d[0], d[1], d[2], d[3]]) }
             };
             match af {
-                2 => ip4(&mut p, d, 4)?,
-                10 | 24 | 28 | 30 => ip6(&mut p, d, 4)?,
-                _ => raw_ip(&mut p, d, 4)?,
+                2 => ip4(p, d, 4)?,
+                10 | 24 | 28 | 30 => ip6(p, d, 4)?,
+                _ => raw_ip(p, d, 4)?,
             }
         }
         104 => {
             // Cisco HDLC: address, control, then an ethertype; not counted, as Argus does.
             p.wire_len = wire_len.saturating_sub(4);
             let et = be16(d, 2).ok_or(Undecodable::TruncatedLink)?;
-            ethertype(&mut p, d, 4, et)?;
+            ethertype(p, d, 4, et)?;
         }
         9 | 50 => {
             // PPP, with or without the HDLC-like address and control bytes.
             let off = if d.get(0..2) == Some(&[0xff, 0x03]) { 2 } else { 0 };
             p.wire_len = wire_len.saturating_sub(off as u32 + 2);
-            ppp(&mut p, d, off)?;
+            ppp(p, d, off)?;
         }
         _ => return Err(Undecodable::Linktype),
     }
-    Ok(p)
+    Ok(())
 }
 
 /// A PPP frame at `off`: protocol field (one byte when compressed), then IP.

@@ -2,7 +2,8 @@
 //! optional BPF filter, the flow table and DNS extraction, with records going
 //! to a sink (batches for JavaScript, or a file written natively).
 
-use crate::decode::{decode, Undecodable, L3};
+use crate::decode::{Pkt, Undecodable};
+use crate::front::{Front, Outcome};
 use crate::dns;
 use crate::flow::{Config, FlowTable};
 use crate::pcapfile::PcapReader;
@@ -53,31 +54,14 @@ pub trait Sink {
 pub struct Meter {
     pub table: FlowTable,
     pub stats: Arc<SharedStats>,
-    pub bpf: Option<pcap::BpfProgram>,
-    bpf_src: Option<String>,
-    bpf_linktype: u32,
-    pub dns: bool,
+    /// Filter, decode and DNS parsing, when the meter runs them itself.
+    pub front: Front,
     local: [u64; 9],
-    /// The last DNS answer, its strings reused for the next one.
-    dns_rec: DnsRec,
 }
 
 impl Meter {
     pub fn new(cfg: Config, stats: Arc<SharedStats>, bpf: Option<String>, dns: bool) -> Meter {
-        let dns_rec = DnsRec { ts: 0, client: Addr::V4([0; 4]), server: Addr::V4([0; 4]), resp: dns::Response::default() };
-        Meter { table: FlowTable::new(cfg), stats, bpf: None, bpf_src: bpf, bpf_linktype: u32::MAX, dns, local: [0; 9], dns_rec }
-    }
-
-    /// Compiles the filter for a link type (files may change link type per interface).
-    fn ensure_bpf(&mut self, linktype: u32) -> Result<(), String> {
-        let Some(src) = &self.bpf_src else { return Ok(()) };
-        if linktype == self.bpf_linktype {
-            return Ok(());
-        }
-        let dead = pcap::Capture::dead(pcap::Linktype(linktype as i32)).map_err(|e| format!("cannot compile filter: {e}"))?;
-        self.bpf = Some(dead.compile(src, true).map_err(|e| format!("bad filter \"{src}\": {e}"))?);
-        self.bpf_linktype = linktype;
-        Ok(())
+        Meter { table: FlowTable::new(cfg), stats, front: Front::new(bpf, dns), local: [0; 9] }
     }
 
     pub fn check_filter(src: &str, linktype: u32) -> Result<(), String> {
@@ -85,90 +69,27 @@ impl Meter {
         dead.compile(src, true).map(|_| ()).map_err(|e| format!("bad filter \"{src}\": {e}"))
     }
 
+    #[inline]
     pub fn packet(&mut self, linktype: u32, ts: i64, data: &[u8], wire_len: u32, sink: &mut dyn Sink) -> Result<(), String> {
         self.local[0] += 1;
         self.local[1] += wire_len as u64;
-        if self.bpf_src.is_some() {
-            self.ensure_bpf(linktype)?;
-            if let Some(b) = &self.bpf {
-                if !b.filter(data) {
-                    self.local[2] += 1;
-                    self.table.tick(ts);
-                    return self.after(sink);
-                }
-            }
-        }
-        match decode(linktype, data, wire_len) {
-            Ok(p) => {
-                self.local[3] += 1;
-                self.table.packet(ts, &p);
-                if self.dns && p.app_cap > 0 && (p.l3 == L3::Ip4 || p.l3 == L3::Ip6) && p.sport == 53 && p.has_ports {
-                    self.dns_answer(ts, &p, data, sink)?;
-                }
-            }
-            Err(e) => {
-                let i = Undecodable::ALL.iter().position(|x| *x == e).unwrap_or(0);
-                self.stats.undecodable[i].fetch_add(1, Ordering::Relaxed);
-                self.table.tick(ts);
-            }
-        }
-        self.after(sink)
+        let o = self.front.packet(linktype, ts, data, wire_len)?;
+        let Front { pkt, dns_rec, .. } = &self.front;
+        account(&mut self.table, &self.stats, &mut self.local, ts, o, pkt, dns_rec, sink)
     }
 
-    fn dns_answer(&mut self, ts: i64, p: &crate::decode::Pkt, data: &[u8], sink: &mut dyn Sink) -> Result<(), String> {
-        let Some(mut m) = data.get(p.app_off..p.app_off + p.app_cap) else { return Ok(()) };
-        if p.proto == 6 {
-            // DNS over TCP: a two-byte length, then the message (whole messages in one segment only).
-            if m.len() < 2 || u16::from_be_bytes([m[0], m[1]]) as usize != m.len() - 2 {
-                return Ok(());
-            }
-            m = &m[2..];
-        } else if p.proto != 17 {
-            return Ok(());
-        }
-        let d = &mut self.dns_rec;
-        if dns::parse_response_into(m, &mut d.resp) {
-            let v4 = p.l3 == L3::Ip4;
-            let a = |x: &[u8; 16]| if v4 { Addr::V4([x[0], x[1], x[2], x[3]]) } else { Addr::V6(*x) };
-            d.ts = ts;
-            d.client = a(&p.dst);
-            d.server = a(&p.src);
-            self.stats.dns_records.fetch_add(1, Ordering::Relaxed);
-            sink.dns(d, &self.table.cfg.sid)?;
-        }
-        Ok(())
-    }
-
-    fn after(&mut self, sink: &mut dyn Sink) -> Result<(), String> {
-        if !self.table.out.is_empty() {
-            let sid = std::mem::take(&mut self.table.cfg.sid);
-            let r = sink.records(&mut self.table.out, &sid);
-            self.table.cfg.sid = sid;
-            self.table.out.clear();
-            r?;
-        }
-        if self.local[0] & 1023 == 0 {
-            self.publish();
-            sink.flush(false)?;
-        }
-        Ok(())
+    /// The flow-table half of `packet`, for a packet whose front half ran
+    /// elsewhere (the pipelined reader): `pkt` and `dns` as `Front` left them.
+    #[inline]
+    pub fn decoded(&mut self, ts: i64, wire_len: u32, o: Outcome, pkt: &Pkt, dns: &DnsRec, sink: &mut dyn Sink) -> Result<(), String> {
+        self.local[0] += 1;
+        self.local[1] += wire_len as u64;
+        account(&mut self.table, &self.stats, &mut self.local, ts, o, pkt, dns, sink)
     }
 
     /// Copies the hot counters to the shared stats (done every 1024 packets).
     pub fn publish(&mut self) {
-        let s = &self.stats;
-        s.packets.fetch_add(self.local[0] - self.local[5], Ordering::Relaxed);
-        s.bytes.fetch_add(self.local[1] - self.local[6], Ordering::Relaxed);
-        s.filtered.fetch_add(self.local[2] - self.local[7], Ordering::Relaxed);
-        s.decoded.fetch_add(self.local[3] - self.local[8], Ordering::Relaxed);
-        self.local[5] = self.local[0];
-        self.local[6] = self.local[1];
-        self.local[7] = self.local[2];
-        self.local[8] = self.local[3];
-        s.flows_active.store(self.table.len() as u64, Ordering::Relaxed);
-        s.flows_created.store(self.table.stats.flows_created, Ordering::Relaxed);
-        s.flows_evicted.store(self.table.stats.flows_evicted, Ordering::Relaxed);
-        s.records.store(self.table.stats.records, Ordering::Relaxed);
+        publish(&self.table, &self.stats, &mut self.local)
     }
 
     /// Finalises every flow and delivers the records.
@@ -185,13 +106,75 @@ impl Meter {
     }
 }
 
+/// Meters one packet whose front half (filter, decode, DNS) is done.
+/// Free-standing so that `pkt` may borrow from the meter's own `Front`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn account(table: &mut FlowTable, stats: &SharedStats, local: &mut [u64; 9], ts: i64, o: Outcome, pkt: &Pkt, dns: &DnsRec, sink: &mut dyn Sink) -> Result<(), String> {
+    match o {
+        Outcome::Decoded { dns: has_dns } => {
+            local[3] += 1;
+            table.packet(ts, pkt);
+            if has_dns {
+                stats.dns_records.fetch_add(1, Ordering::Relaxed);
+                sink.dns(dns, &table.cfg.sid)?;
+            }
+        }
+        Outcome::Filtered => {
+            local[2] += 1;
+            table.tick(ts);
+        }
+        Outcome::Undecodable(e) => {
+            let i = Undecodable::ALL.iter().position(|x| *x == e).unwrap_or(0);
+            stats.undecodable[i].fetch_add(1, Ordering::Relaxed);
+            table.tick(ts);
+        }
+    }
+    if !table.out.is_empty() || local[0] & 1023 == 0 {
+        return after(table, stats, local, sink);
+    }
+    Ok(())
+}
+
+/// Hands finished records to the sink; every 1024 packets, publishes the counters.
+#[inline(never)]
+fn after(table: &mut FlowTable, stats: &SharedStats, local: &mut [u64; 9], sink: &mut dyn Sink) -> Result<(), String> {
+    if !table.out.is_empty() {
+        let sid = std::mem::take(&mut table.cfg.sid);
+        let r = sink.records(&mut table.out, &sid);
+        table.cfg.sid = sid;
+        table.out.clear();
+        r?;
+    }
+    if local[0] & 1023 == 0 {
+        publish(table, stats, local);
+        sink.flush(false)?;
+    }
+    Ok(())
+}
+
+fn publish(table: &FlowTable, s: &SharedStats, local: &mut [u64; 9]) {
+    s.packets.fetch_add(local[0] - local[5], Ordering::Relaxed);
+    s.bytes.fetch_add(local[1] - local[6], Ordering::Relaxed);
+    s.filtered.fetch_add(local[2] - local[7], Ordering::Relaxed);
+    s.decoded.fetch_add(local[3] - local[8], Ordering::Relaxed);
+    local[5] = local[0];
+    local[6] = local[1];
+    local[7] = local[2];
+    local[8] = local[3];
+    s.flows_active.store(table.len() as u64, Ordering::Relaxed);
+    s.flows_created.store(table.stats.flows_created, Ordering::Relaxed);
+    s.flows_evicted.store(table.stats.flows_evicted, Ordering::Relaxed);
+    s.records.store(table.stats.records, Ordering::Relaxed);
+}
+
 /// Reads a whole file through the meter. A read error ends the input after
 /// every flow read so far has been flushed, and is returned as
 /// `"<file>: <what> at byte offset N"`.
 pub fn run_file(path: &str, meter: &mut Meter, sink: &mut dyn Sink, stop: &AtomicBool) -> Result<(), String> {
     let f = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
     let mut rd = PcapReader::new(f).map_err(|e| format!("{path}: {e}"))?;
-    if let (Some(b), Some(lt)) = (&meter.bpf_src, rd.linktype()) {
+    if let (Some(b), Some(lt)) = (&meter.front.bpf_src, rd.linktype()) {
         Meter::check_filter(b, lt)?;
     }
     let mut failure = None;

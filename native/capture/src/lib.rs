@@ -10,6 +10,7 @@ pub mod dns;
 pub mod engine;
 pub mod filesink;
 pub mod flow;
+pub mod front;
 pub mod live;
 pub mod metrics;
 pub mod pcapfile;
