@@ -64,10 +64,10 @@ pub struct Key {
     pub fam: u8,
 }
 
-impl std::hash::Hash for Key {
-    /// Six words instead of the derived byte-by-byte walk: this runs for every packet.
-    #[inline]
-    fn hash<H: Hasher>(&self, h: &mut H) {
+impl Key {
+    /// The hash the flow's uid is made from: six FxHasher words, as the
+    /// table's hash used to be (uids must not change with the table's hash).
+    fn uid_hash(&self, h: &mut FxHasher) {
         let w = |b: &[u8; 16], i: usize| u64::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6], b[i + 7]]);
         h.write_u64(w(&self.a, 0));
         h.write_u64(w(&self.a, 8));
@@ -75,6 +75,26 @@ impl std::hash::Hash for Key {
         h.write_u64(w(&self.b, 8));
         h.write_u64((self.pa as u64) << 48 | (self.pb as u64) << 32 | self.extra as u64);
         h.write_u64((self.proto as u64) << 8 | self.fam as u64);
+    }
+}
+
+/// 64x64 to 128-bit multiply, folded: every input bit reaches every output bit.
+#[inline(always)]
+fn fold_mul(x: u64, y: u64) -> u64 {
+    let m = (x as u128) * (y as u128);
+    (m as u64) ^ ((m >> 64) as u64)
+}
+
+impl std::hash::Hash for Key {
+    /// Two folded multiplies over the key's words: this runs for every packet.
+    #[inline]
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        let w = |b: &[u8; 16], i: usize| u64::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6], b[i + 7]]);
+        let ports = (self.pa as u64) << 48 | (self.pb as u64) << 32 | self.extra as u64;
+        let x = w(&self.a, 0) ^ w(&self.b, 8).rotate_left(32) ^ 0x243f_6a88_85a3_08d3;
+        let y = w(&self.b, 0).rotate_left(32) ^ w(&self.a, 8) ^ 0x1319_8a2e_0370_7344;
+        let z = fold_mul(x, y) ^ ports;
+        h.write_u64(fold_mul(z ^ 0xa409_3822_299f_31d0, ((self.proto as u64) << 8 | self.fam as u64) ^ 0x082e_fa98_ec4e_6c89));
     }
 }
 
@@ -164,21 +184,25 @@ impl FlowTable {
         }
     }
 
+    #[inline]
     fn key_of(p: &Pkt) -> (Key, bool) {
-        let (fam, n) = match p.l3 {
-            L3::Ip4 => (4u8, 4usize),
-            L3::Ip6 => (6, 16),
-            L3::Arp => (1, 4),
-            L3::Other(_) => (2, 6),
+        // Copies of constant length: a run-time length would be a call to memcpy.
+        let pad = |x: &[u8]| {
+            let mut b = [0u8; 16];
+            b[..4].copy_from_slice(&x[..4]);
+            b
         };
-        let (mut sa, mut da) = ([0u8; 16], [0u8; 16]);
-        if fam == 2 {
-            sa[..6].copy_from_slice(&p.smac);
-            da[..6].copy_from_slice(&p.dmac);
-        } else {
-            sa[..n].copy_from_slice(&p.src[..n]);
-            da[..n].copy_from_slice(&p.dst[..n]);
-        }
+        let mac = |x: &[u8; 6]| {
+            let mut b = [0u8; 16];
+            b[..6].copy_from_slice(x);
+            b
+        };
+        let (fam, sa, da) = match p.l3 {
+            L3::Ip4 => (4u8, pad(&p.src), pad(&p.dst)),
+            L3::Ip6 => (6, p.src, p.dst),
+            L3::Arp => (1, pad(&p.src), pad(&p.dst)),
+            L3::Other(_) => (2, mac(&p.smac), mac(&p.dmac)),
+        };
         let (mut sp, mut dp, mut extra) = (0u16, 0u16, 0u32);
         match p.l3 {
             L3::Other(et) => extra = et as u32,
@@ -204,7 +228,8 @@ impl FlowTable {
             },
         }
         let proto = if fam == 2 || fam == 1 { 0 } else { p.proto };
-        let fwd = (sa, sp) <= (da, dp);
+        // Byte-wise order of the addresses, then the ports.
+        let fwd = (u128::from_be_bytes(sa), sp) <= (u128::from_be_bytes(da), dp);
         let key = if fwd {
             Key { a: sa, b: da, pa: sp, pb: dp, extra, proto, fam }
         } else {
@@ -240,42 +265,46 @@ impl FlowTable {
                 self.frags.insert(fk, (key, fwd));
             }
         }
+        let mut found = self.index.get(&key).copied();
         // A new SYN on a closed TCP flow starts a new flow (port reuse).
-        if p.proto == 6 && p.tcp_flags & 0x12 == 0x02 {
-            if let Some(&i) = self.index.get(&key) {
-                if matches!(&self.slab[i as usize], Some((_, f)) if f.closed_at.is_some()) {
-                    self.finish(i);
-                }
+        if let Some(i) = found {
+            if p.proto == 6 && p.tcp_flags & 0x12 == 0x02 && matches!(&self.slab[i as usize], Some((_, f)) if f.closed_at.is_some()) {
+                self.finish(i);
+                found = None;
             }
         }
-        let i = match self.index.get(&key) {
-            Some(&i) => i,
-            None => {
-                if self.index.len() >= self.cfg.max_flows {
-                    self.evict();
-                }
-                let f = self.new_flow(&key, fwd, ts, p);
-                self.stats.flows_created += 1;
-                let first_check = ts + self.first_check(&key);
-                let i = match self.free.pop() {
-                    Some(i) => {
-                        self.slab[i as usize] = Some((key, f));
-                        self.check_at[i as usize] = first_check;
-                        i
-                    }
-                    None => {
-                        self.slab.push(Some((key, f)));
-                        self.check_at.push(first_check);
-                        (self.slab.len() - 1) as u32
-                    }
-                };
-                self.index.insert(key, i);
-                i
-            }
+        let i = match found {
+            Some(i) => i,
+            None => self.insert(key, fwd, ts, p),
         };
         let Some((_, f)) = self.slab[i as usize].as_mut() else { return };
         let from_src = fwd == f.src_is_a;
         f.update(ts, p, from_src);
+    }
+
+    /// A new flow for this packet; returns its slot.
+    #[inline(never)]
+    fn insert(&mut self, key: Key, fwd: bool, ts: i64, p: &Pkt) -> u32 {
+        if self.index.len() >= self.cfg.max_flows {
+            self.evict();
+        }
+        let f = self.new_flow(&key, fwd, ts, p);
+        self.stats.flows_created += 1;
+        let first_check = ts + self.first_check(&key);
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.slab[i as usize] = Some((key, f));
+                self.check_at[i as usize] = first_check;
+                i
+            }
+            None => {
+                self.slab.push(Some((key, f)));
+                self.check_at.push(first_check);
+                (self.slab.len() - 1) as u32
+            }
+        };
+        self.index.insert(key, i);
+        i
     }
 
     fn new_flow(&self, key: &Key, fwd: bool, ts: i64, p: &Pkt) -> Flow {
@@ -283,7 +312,7 @@ impl FlowTable {
         // `fwd`: the packet's sender is side a.
         let src_is_a = fwd == sender_is_src;
         let mut h = FxHasher(self.sid_hash);
-        std::hash::Hash::hash(key, &mut h);
+        key.uid_hash(&mut h);
         h.write_u64(ts as u64);
         let x = h.finish();
         let cid = match key.fam {
@@ -324,10 +353,15 @@ impl FlowTable {
 
     /// Advances the clock: once a second of capture time, final records for
     /// idle flows and status records for flows due one.
+    #[inline]
     pub fn tick(&mut self, now: i64) {
-        if now < self.next_sweep {
-            return;
+        if now >= self.next_sweep {
+            self.sweep(now);
         }
+    }
+
+    #[inline(never)]
+    fn sweep(&mut self, now: i64) {
         self.next_sweep = now - now.rem_euclid(1_000_000) + 1_000_000;
         let mut done = Vec::new();
         let interval = self.cfg.status_interval_us;
