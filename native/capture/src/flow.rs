@@ -5,6 +5,7 @@
 
 use crate::decode::{Pkt, L3, F_ETHER, F_FRAG, F_MPLS, F_PPPOE, F_VLAN};
 use crate::metrics::{Dir, TcpState};
+use crate::index::Index;
 use crate::record::{Addr, Rec, TcpPart};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -85,16 +86,17 @@ fn fold_mul(x: u64, y: u64) -> u64 {
     (m as u64) ^ ((m >> 64) as u64)
 }
 
-impl std::hash::Hash for Key {
-    /// Two folded multiplies over the key's words: this runs for every packet.
-    #[inline]
-    fn hash<H: Hasher>(&self, h: &mut H) {
+impl Key {
+    /// The index's hash: two folded multiplies over the key's words (this
+    /// runs for every packet).
+    #[inline(always)]
+    pub fn hash64(&self) -> u64 {
         let w = |b: &[u8; 16], i: usize| u64::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6], b[i + 7]]);
         let ports = (self.pa as u64) << 48 | (self.pb as u64) << 32 | self.extra as u64;
         let x = w(&self.a, 0) ^ w(&self.b, 8).rotate_left(32) ^ 0x243f_6a88_85a3_08d3;
         let y = w(&self.b, 0).rotate_left(32) ^ w(&self.a, 8) ^ 0x1319_8a2e_0370_7344;
         let z = fold_mul(x, y) ^ ports;
-        h.write_u64(fold_mul(z ^ 0xa409_3822_299f_31d0, ((self.proto as u64) << 8 | self.fam as u64) ^ 0x082e_fa98_ec4e_6c89));
+        fold_mul(z ^ 0xa409_3822_299f_31d0, ((self.proto as u64) << 8 | self.fam as u64) ^ 0x082e_fa98_ec4e_6c89)
     }
 }
 
@@ -146,7 +148,7 @@ pub struct FlowTable {
     /// Key to slot in `slab`. Flows live in a slab whose free slots are
     /// reused, so memory follows the peak number of live flows rather than
     /// the hash table's capacity times the (large) flow size.
-    index: FxMap<Key, u32>,
+    index: Index,
     slab: Vec<Option<(Key, Flow)>>,
     /// Per slot, a time before which the sweep need not look at the flow (a
     /// lower bound of its next timeout or status time: packets only move those later).
@@ -172,7 +174,7 @@ impl FlowTable {
         let sid_hash = h.finish();
         FlowTable {
             cfg,
-            index: FxMap::default(),
+            index: Index::default(),
             slab: Vec::new(),
             check_at: Vec::new(),
             free: Vec::new(),
@@ -184,7 +186,7 @@ impl FlowTable {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn key_of(p: &Pkt) -> (Key, bool) {
         // Copies of constant length: a run-time length would be a call to memcpy.
         let pad = |x: &[u8]| {
@@ -239,6 +241,7 @@ impl FlowTable {
     }
 
     /// Meters one decoded packet at time `ts` (microseconds).
+    #[inline(always)]
     pub fn packet(&mut self, ts: i64, p: &Pkt) {
         self.tick(ts);
         let (mut key, mut fwd) = Self::key_of(p);
@@ -265,7 +268,9 @@ impl FlowTable {
                 self.frags.insert(fk, (key, fwd));
             }
         }
-        let mut found = self.index.get(&key).copied();
+        let h = key.hash64();
+        let slab = &self.slab;
+        let mut found = self.index.find(h, |s| matches!(&slab[s as usize], Some((k, _)) if *k == key));
         // A new SYN on a closed TCP flow starts a new flow (port reuse).
         if let Some(i) = found {
             if p.proto == 6 && p.tcp_flags & 0x12 == 0x02 && matches!(&self.slab[i as usize], Some((_, f)) if f.closed_at.is_some()) {
@@ -275,7 +280,7 @@ impl FlowTable {
         }
         let i = match found {
             Some(i) => i,
-            None => self.insert(key, fwd, ts, p),
+            None => self.insert(key, h, fwd, ts, p),
         };
         let Some((_, f)) = self.slab[i as usize].as_mut() else { return };
         let from_src = fwd == f.src_is_a;
@@ -284,7 +289,7 @@ impl FlowTable {
 
     /// A new flow for this packet; returns its slot.
     #[inline(never)]
-    fn insert(&mut self, key: Key, fwd: bool, ts: i64, p: &Pkt) -> u32 {
+    fn insert(&mut self, key: Key, h: u64, fwd: bool, ts: i64, p: &Pkt) -> u32 {
         if self.index.len() >= self.cfg.max_flows {
             self.evict();
         }
@@ -303,7 +308,8 @@ impl FlowTable {
                 (self.slab.len() - 1) as u32
             }
         };
-        self.index.insert(key, i);
+        let slab = &self.slab;
+        self.index.insert(h, i, |s| slab[s as usize].as_ref().map_or(0, |(k, _)| k.hash64()));
         i
     }
 
@@ -415,7 +421,7 @@ impl FlowTable {
         let Some(slot) = self.slab.get_mut(i as usize) else { return };
         if let Some((k, f)) = slot.as_mut() {
             let r = f.record(k, true);
-            self.index.remove(k);
+            self.index.remove(k.hash64(), i);
             *slot = None;
             self.free.push(i);
             self.check_at[i as usize] = i64::MAX;

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod filesink;
 pub mod flow;
 pub mod front;
+pub mod index;
 pub mod live;
 pub mod metrics;
 pub mod pcapfile;

@@ -83,6 +83,7 @@ pub struct TcpState {
 }
 
 impl Dir {
+    #[inline(always)]
     fn add(&mut self, ts: i64, p: &Pkt) {
         let sz = p.wire_len;
         if self.pkts == 0 {
@@ -119,6 +120,7 @@ impl Dir {
     }
 
     /// Sequence tracking for one TCP segment from this side.
+    #[inline(always)]
     fn seq(&mut self, p: &Pkt) {
         let f = p.tcp_flags;
         let len = p.app_len.wrapping_add(((f & 0x03) != 0) as u32); // SYN and FIN take a number
@@ -177,6 +179,7 @@ impl Dir {
 }
 
 impl Flow {
+    #[inline(always)]
     pub fn update(&mut self, ts: i64, p: &Pkt, from_src: bool) {
         if !self.dirty {
             self.rec_start = ts;
