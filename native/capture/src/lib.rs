@@ -12,6 +12,7 @@ pub mod filesink;
 pub mod flow;
 pub mod front;
 pub mod index;
+pub mod jsonline;
 pub mod live;
 pub mod metrics;
 pub mod pcapfile;
