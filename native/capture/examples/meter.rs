@@ -4,6 +4,7 @@
 //! as JSON lines instead (to compare the DNS output of two builds).
 use panoptes_capture::engine::{run_file, write_dns_json, DnsRec, FileSink, Meter, NullSink, SharedStats, Sink};
 use panoptes_capture::flow::Config;
+use panoptes_capture::pipeline::run_file_pipelined;
 use panoptes_capture::record::Rec;
 use std::io::Write;
 use std::sync::atomic::AtomicBool;
@@ -52,7 +53,9 @@ fn main() {
         f => Box::new(FileSink::new(args.get(3).map(String::as_str).unwrap_or("-"), f == "csv").unwrap()),
     };
     let t = std::time::Instant::now();
-    let r = run_file(file, &mut meter, sink.as_mut(), &AtomicBool::new(false)).and_then(|_| sink.close());
+    // Formatted output reads on a second thread, as `panoptes read -w` does (PIPELINE=0: not).
+    let run = if matches!(fmt, "json" | "csv") && std::env::var("PIPELINE").as_deref() != Ok("0") { run_file_pipelined } else { run_file };
+    let r = run(file, &mut meter, sink.as_mut(), &AtomicBool::new(false)).and_then(|_| sink.close());
     let s = t.elapsed().as_secs_f64();
     let p = stats.packets.load(std::sync::atomic::Ordering::Relaxed);
     eprintln!("{{\"packets\":{p},\"records\":{},\"seconds\":{s:.3},\"pps\":{:.0}}}", meter.table.stats.records, p as f64 / s);

@@ -36,6 +36,12 @@ pub struct DnsRec {
     pub resp: dns::Response,
 }
 
+impl DnsRec {
+    pub fn empty() -> DnsRec {
+        DnsRec { ts: 0, client: Addr::V4([0; 4]), server: Addr::V4([0; 4]), resp: dns::Response::default() }
+    }
+}
+
 /// Where records and DNS answers go.
 pub trait Sink {
     fn records(&mut self, recs: &mut Vec<Rec>, sid: &str) -> Result<(), String>;

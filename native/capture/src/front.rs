@@ -36,7 +36,7 @@ impl Front {
             bpf_linktype: u32::MAX,
             dns,
             pkt: Pkt::empty(0),
-            dns_rec: DnsRec { ts: 0, client: Addr::V4([0; 4]), server: Addr::V4([0; 4]), resp: dns::Response::default() },
+            dns_rec: DnsRec::empty(),
         }
     }
 

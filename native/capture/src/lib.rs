@@ -16,6 +16,7 @@ pub mod jsonline;
 pub mod live;
 pub mod metrics;
 pub mod pcapfile;
+pub mod pipeline;
 pub mod record;
 
 #[cfg(feature = "node")]

@@ -6,6 +6,7 @@
 use crate::engine::{run_file, write_dns_json, DnsRec, FileSink, Meter, NullSink, SharedStats, Sink};
 use crate::flow::Config;
 use crate::live;
+use crate::pipeline::run_file_pipelined;
 use crate::record::{write_json, Rec};
 use napi::bindgen_prelude::*;
 use napi::{Env, Task};
@@ -209,6 +210,10 @@ impl NativeCapture {
                 None
             }
         };
+        // Formatted file output (panoptes read -w) reads and decodes on a
+        // second thread; the sensor benchmark (format none) and the batches
+        // for JavaScript keep one thread.
+        let pipelined = matches!(o.output_format.as_deref(), Some("json" | "csv") | None) && o.output_path.is_some();
         let file_sink: Option<Box<dyn Sink + Send>> = match (o.output_format.as_deref(), &o.output_path) {
             (Some("none"), _) => Some(Box::new(NullSink(0))),
             (f, Some(p)) => Some(Box::new(FileSink::new(p, f == Some("csv")).map_err(Error::from_reason)?)),
@@ -231,6 +236,7 @@ impl NativeCapture {
                 // A panic would be a bug; it must still end the stream with an error, not silently.
                 let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match (live_cap, file) {
                     (Some(cap), _) => live::run(cap, &mut meter, sink, &stop),
+                    (None, Some(f)) if pipelined => run_file_pipelined(&f, &mut meter, sink, &stop),
                     (None, Some(f)) => run_file(&f, &mut meter, sink, &stop),
                     (None, None) => Ok(()),
                 }))
