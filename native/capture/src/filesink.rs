@@ -113,7 +113,13 @@ impl Sink for FileSink {
             self.send(&self.last_sid.clone())?;
             self.last_sid = sid.to_string();
         }
-        self.pending.append(recs);
+        if self.pending.is_empty() {
+            // Take the whole batch without copying its records (large, and
+            // tens of thousands of them at the end of input).
+            std::mem::swap(&mut self.pending, recs);
+        } else {
+            self.pending.append(recs);
+        }
         if self.pending.len() >= BATCH {
             self.send(sid)?;
         }

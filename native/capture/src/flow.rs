@@ -133,7 +133,7 @@ pub struct Flow {
     pub mpls: Option<u32>,
     pub icmp_state: &'static str,
     pub closed_at: Option<i64>,
-    pub cid: Option<std::sync::Arc<str>>,
+    pub cid: Option<crate::cid::CommunityId>,
 }
 
 #[derive(Default, Debug, Clone, Copy)]

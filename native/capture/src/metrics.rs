@@ -321,7 +321,7 @@ impl Flow {
             mpls: self.mpls,
             s: self.s.part(),
             d: self.d.part(),
-            cid: self.cid.clone(),
+            cid: self.cid,
         };
         self.seq += 1;
         self.dirty = false;

@@ -46,7 +46,7 @@ pub struct Rec {
     pub mpls: Option<u32>,
     pub s: DirPart,
     pub d: DirPart,
-    pub cid: Option<std::sync::Arc<str>>,
+    pub cid: Option<crate::cid::CommunityId>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -363,7 +363,7 @@ fn fields<'a>(r: &'a Rec, sid: &'a str, proto: &'a str, mut f: impl FnMut(&'stat
     f(name!("smaxsz"), opt_u(r.s.maxsz.map(|x| x as u64)));
     f(name!("dminsz"), opt_u(r.d.minsz.map(|x| x as u64)));
     f(name!("dmaxsz"), opt_u(r.d.maxsz.map(|x| x as u64)));
-    f(name!("cid"), r.cid.as_deref().map(S).unwrap_or(Null));
+    f(name!("cid"), r.cid.as_ref().map(|c| S(c.as_str())).unwrap_or(Null));
 }
 
 fn write_value(o: &mut Vec<u8>, v: &V, quote: bool) {
