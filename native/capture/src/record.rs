@@ -106,28 +106,41 @@ pub fn proto_name(proto: u16, l2: bool) -> std::borrow::Cow<'static, str> {
     .into()
 }
 
+/// Every octet in decimal followed by a dot, and that text's length.
+const OCTETS: [[u8; 5]; 256] = {
+    let mut t = [[0u8; 5]; 256];
+    let mut x = 0;
+    while x < 256 {
+        let (mut d, mut n) = ([0u8; 5], 0);
+        if x >= 100 {
+            d[n] = b'0' + (x / 100) as u8;
+            n += 1;
+        }
+        if x >= 10 {
+            d[n] = b'0' + (x / 10 % 10) as u8;
+            n += 1;
+        }
+        d[n] = b'0' + (x % 10) as u8;
+        d[n + 1] = b'.';
+        d[4] = n as u8 + 2;
+        t[x] = d;
+        x += 1;
+    }
+    t
+};
+
 pub fn write_addr(o: &mut Vec<u8>, a: &Addr) {
     match a {
         Addr::V4(b) => {
+            // Each octet from a table of "0." to "255." (its length in the last byte).
             let mut t = [0u8; 16];
             let mut n = 0;
-            for (i, &x) in b.iter().enumerate() {
-                if i > 0 {
-                    t[n] = b'.';
-                    n += 1;
-                }
-                if x >= 100 {
-                    t[n] = b'0' + x / 100;
-                    n += 1;
-                }
-                if x >= 10 {
-                    t[n] = b'0' + x / 10 % 10;
-                    n += 1;
-                }
-                t[n] = b'0' + x % 10;
-                n += 1;
+            for &x in b {
+                let d = &OCTETS[x as usize];
+                t[n..n + 4].copy_from_slice(&d[..4]);
+                n += d[4] as usize;
             }
-            put(o, &t, n);
+            put(o, &t, n - 1);
         }
         Addr::V6(b) => {
             let _ = write!(o, "{}", std::net::Ipv6Addr::from(*b));
@@ -174,7 +187,7 @@ const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
-#[inline]
+#[inline(always)]
 pub(crate) fn write_uint(o: &mut Vec<u8>, v: u64) {
     // Counts, sizes, TTLs and ports are mostly short.
     if v < 10 {
@@ -187,10 +200,19 @@ pub(crate) fn write_uint(o: &mut Vec<u8>, v: u64) {
     }
 }
 
+#[inline(never)]
 fn write_long_uint(o: &mut Vec<u8>, mut v: u64) {
     let n = v.ilog10() as usize + 1;
     let mut b = [0u8; 20];
     let mut i = n;
+    while v >= 10_000 {
+        // Four digits a round.
+        let r = (v % 10_000) as usize;
+        v /= 10_000;
+        let (hi, lo) = (r / 100 * 2, r % 100 * 2);
+        i -= 4;
+        b[i..i + 4].copy_from_slice(&[PAIRS[hi], PAIRS[hi + 1], PAIRS[lo], PAIRS[lo + 1]]);
+    }
     while v >= 100 {
         let d = (v % 100) as usize * 2;
         v /= 100;
