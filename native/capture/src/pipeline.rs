@@ -14,9 +14,9 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// Packets per chunk: large enough that handing a chunk over costs little
 /// per packet, small enough that chunks in flight stay in the caches.
-const CHUNK: usize = 512;
+const CHUNK: usize = 2048;
 /// Chunks in flight between the threads.
-const DEPTH: usize = 8;
+const DEPTH: usize = 4;
 
 struct Item {
     ts: i64,
