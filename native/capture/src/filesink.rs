@@ -31,6 +31,8 @@ pub struct FileSink {
     /// Emptied batches coming back from the writer, reused so that no batch
     /// buffer is allocated (and page-faulted in) per batch.
     recycled: Receiver<Vec<Rec>>,
+    /// Text buffers coming back from the writer, likewise.
+    texts: Receiver<Vec<u8>>,
     last_sid: String,
     pub dns_count: u64,
 }
@@ -44,6 +46,7 @@ impl FileSink {
         };
         let (tx, rx) = sync_channel::<Chunk>(4);
         let (back_tx, back_rx) = sync_channel::<Vec<Rec>>(8);
+        let (text_back, texts) = sync_channel::<Vec<u8>>(4);
         let writer = std::thread::Builder::new()
             .name("panoptes-writer".into())
             .spawn(move || -> Result<(), String> {
@@ -60,7 +63,16 @@ impl FileSink {
                             recs.clear();
                             let _ = back_tx.try_send(recs);
                         }
-                        Chunk::Text(t) => buf.extend_from_slice(&t),
+                        Chunk::Text(mut t) => {
+                            // Written as it is rather than copied into `buf`, and handed back for reuse.
+                            if !buf.is_empty() {
+                                out.write_all(&buf).map_err(err)?;
+                                buf.clear();
+                            }
+                            out.write_all(&t).map_err(err)?;
+                            t.clear();
+                            let _ = text_back.try_send(t);
+                        }
                     }
                     if buf.len() >= 1 << 20 {
                         out.write_all(&buf).map_err(err)?;
@@ -71,7 +83,7 @@ impl FileSink {
                 out.flush().map_err(err)
             })
             .map_err(|e| format!("cannot start writer thread: {e}"))?;
-        Ok(FileSink { tx: Some(tx), writer: Some(writer), csv, ending: false, turn: false, pending: Vec::with_capacity(BATCH), recycled: back_rx, last_sid: String::new(), dns_count: 0 })
+        Ok(FileSink { tx: Some(tx), writer: Some(writer), csv, ending: false, turn: false, pending: Vec::with_capacity(BATCH), recycled: back_rx, texts, last_sid: String::new(), dns_count: 0 })
     }
 
     fn send(&mut self, sid: &str) -> Result<(), String> {
@@ -80,7 +92,7 @@ impl FileSink {
         }
         self.turn = !self.turn;
         let chunk = if self.ending && self.turn {
-            let mut text = Vec::with_capacity(self.pending.len() * 700);
+            let mut text = self.texts.try_recv().unwrap_or_else(|_| Vec::with_capacity(self.pending.len() * 700));
             format(&mut text, &self.pending, sid, self.csv);
             self.pending.clear();
             Chunk::Text(text)
