@@ -9,7 +9,7 @@ use std::io::Write;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-const BATCH: usize = 4096;
+const BATCH: usize = 1024;
 
 /// What the writer thread receives, in output order.
 enum Chunk {
