@@ -149,14 +149,22 @@ pub fn write_addr(o: &mut Vec<u8>, a: &Addr) {
     }
 }
 
-pub(crate) fn write_mac(o: &mut Vec<u8>, m: &[u8; 6]) {
+/// Every byte as two lowercase hex digits.
+const HEX2: [[u8; 2]; 256] = {
     const H: &[u8; 16] = b"0123456789abcdef";
-    let mut b = [b':'; 17];
-    for (i, x) in m.iter().enumerate() {
-        b[i * 3] = H[(x >> 4) as usize];
-        b[i * 3 + 1] = H[(x & 15) as usize];
+    let mut t = [[0u8; 2]; 256];
+    let mut x = 0;
+    while x < 256 {
+        t[x] = [H[x >> 4], H[x & 15]];
+        x += 1;
     }
-    o.extend_from_slice(&b);
+    t
+};
+
+pub(crate) fn write_mac(o: &mut Vec<u8>, m: &[u8; 6]) {
+    let h = |i: usize| HEX2[m[i] as usize];
+    let (a, b, c, d, e, f) = (h(0), h(1), h(2), h(3), h(4), h(5));
+    o.extend_from_slice(&[a[0], a[1], b':', b[0], b[1], b':', c[0], c[1], b':', d[0], d[1], b':', e[0], e[1], b':', f[0], f[1]]);
 }
 
 /// Appends the first `n` bytes of `b`. The whole fixed-size array is copied and
@@ -427,13 +435,18 @@ fn write_value(o: &mut Vec<u8>, v: &V, quote: bool) {
 
 /// The uid: 24 hex digits (64 bits of the first word, 32 of the second).
 pub(crate) fn write_uid(o: &mut Vec<u8>, u: &[u64; 2], quote: bool) {
-    const H: &[u8; 16] = b"0123456789abcdef";
     let mut t = [b'"'; 26];
-    for i in 0..16 {
-        t[1 + i] = H[((u[0] >> ((15 - i) * 4)) & 15) as usize];
-    }
+    let hi = u[0].to_be_bytes();
+    let lo = u[1].to_be_bytes();
     for i in 0..8 {
-        t[17 + i] = H[((u[1] >> ((7 - i) * 4)) & 15) as usize];
+        let [a, b] = HEX2[hi[i] as usize];
+        t[1 + 2 * i] = a;
+        t[2 + 2 * i] = b;
+    }
+    for i in 0..4 {
+        let [a, b] = HEX2[lo[4 + i] as usize];
+        t[17 + 2 * i] = a;
+        t[18 + 2 * i] = b;
     }
     if quote {
         o.extend_from_slice(&t);
