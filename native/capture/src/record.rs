@@ -210,6 +210,15 @@ pub(crate) fn write_uint(o: &mut Vec<u8>, v: u64) {
 
 #[inline(never)]
 fn write_long_uint(o: &mut Vec<u8>, mut v: u64) {
+    if v < 10_000 {
+        let (hi, lo) = ((v / 100) as usize, (v % 100) as usize * 2);
+        if hi < 10 {
+            o.extend_from_slice(&[b'0' + hi as u8, PAIRS[lo], PAIRS[lo + 1]]);
+        } else {
+            o.extend_from_slice(&[PAIRS[hi * 2], PAIRS[hi * 2 + 1], PAIRS[lo], PAIRS[lo + 1]]);
+        }
+        return;
+    }
     let n = v.ilog10() as usize + 1;
     let mut b = [0u8; 20];
     let mut i = n;
@@ -254,12 +263,22 @@ pub(crate) fn write_float(o: &mut Vec<u8>, v: f64) {
     // Rounded to a millionth (a microsecond, or a millionth of a byte), printed
     // as fixed point without trailing zeros: the same text as the shortest
     // round-trip form for these values, at a fraction of its cost.
-    let r = (v * 1e6).round();
-    if !r.is_finite() || r.abs() >= 9.0e15 {
+    let x = v * 1e6;
+    if !x.is_finite() || x.abs() >= 9.0e15 {
         let _ = write!(o, "{}", if v.is_finite() { v } else { 0.0 });
         return;
     }
-    let n = r as i64;
+    // x.round() (half away from zero) without the libm call: below 2^53 the
+    // integer part and the fraction are exact.
+    let t = x as i64;
+    let frac = x - t as f64;
+    let n = if frac >= 0.5 {
+        t + 1
+    } else if frac <= -0.5 {
+        t - 1
+    } else {
+        t
+    };
     if n < 0 {
         o.push(b'-');
     }
@@ -491,4 +510,48 @@ pub fn write_csv(o: &mut Vec<u8>, r: &Rec, sid: &str) {
         first = false;
         write_value(o, &v, false);
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rounding write_float did with f64::round, for comparison.
+    fn reference(v: f64) -> String {
+        let r = (v * 1e6).round();
+        if !r.is_finite() || r.abs() >= 9.0e15 {
+            return format!("{}", if v.is_finite() { v } else { 0.0 });
+        }
+        let n = r as i64;
+        let (sign, n) = (if n < 0 { "-" } else { "" }, n.unsigned_abs());
+        let f = n % 1_000_000;
+        if f == 0 {
+            format!("{sign}{}", n / 1_000_000)
+        } else {
+            format!("{sign}{}.{}", n / 1_000_000, format!("{f:06}").trim_end_matches('0'))
+        }
+    }
+
+    #[test]
+    fn floats_and_integers_print_as_before() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut vals = vec![0.0, -0.0, 0.5e-6, -0.5e-6, 1.5e-6, 2.5e-6, 0.4999999e-6, 8.999999e9, 9.0e9, 4.5e9, 1e300, f64::NAN, f64::INFINITY, -12.3456785];
+        for _ in 0..200_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let m = (x >> 11) as f64 / (1u64 << 53) as f64;
+            let scale = [1e-7, 1e-3, 1.0, 1e3, 1e6, 1e9, 1e10][(x & 7) as usize % 7];
+            vals.push(if x & 8 == 0 { m * scale } else { -m * scale });
+            vals.push((m * 1e6).round() / 1e6 + 0.5e-6);
+        }
+        for v in vals {
+            let mut o = Vec::new();
+            write_float(&mut o, v);
+            assert_eq!(String::from_utf8(o).unwrap(), reference(v), "{v:e}");
+        }
+        for v in (0..100_000u64).chain([u64::MAX, 1 << 32, 9_999, 10_000, 99_999_999, 100_000_000]) {
+            let mut o = Vec::new();
+            write_uint(&mut o, v);
+            assert_eq!(String::from_utf8(o).unwrap(), v.to_string());
+        }
+    }
 }
