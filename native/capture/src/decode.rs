@@ -249,6 +249,7 @@ fn raw_ip(p: &mut Pkt, d: &[u8], off: usize) -> Result<(), Undecodable> {
     }
 }
 
+#[inline]
 fn ethertype(p: &mut Pkt, d: &[u8], mut off: usize, mut et: u16) -> Result<(), Undecodable> {
     // Tag stacks are bounded so a frame of repeated tags cannot loop long.
     for _ in 0..16 {
@@ -343,6 +344,7 @@ fn arp(p: &mut Pkt, d: &[u8], off: usize) -> Result<(), Undecodable> {
     Ok(())
 }
 
+#[inline]
 fn ip4(p: &mut Pkt, d: &[u8], off: usize) -> Result<(), Undecodable> {
     let h = d.get(off..off + 20).ok_or(Undecodable::TruncatedIp)?;
     if h[0] >> 4 != 4 {
@@ -513,15 +515,26 @@ fn inner_ether(p: &mut Pkt, d: &[u8], off: usize) -> Result<(), Undecodable> {
     ethertype(p, d, off + 14, et)
 }
 
-fn transport(p: &mut Pkt, d: &[u8], o: usize, len: usize) -> Result<(), Undecodable> {
-    if matches!(p.proto, 4 | 41 | 47) {
-        let saved = *p;
-        match tunnel(p, d, o) {
-            Some(Ok(())) => return Ok(()),
-            // An inner packet that does not decode: meter the outer one.
-            Some(Err(_)) => *p = saved,
-            None => {}
+/// Tunnels, out of line: the rest of the decoder inlines into one function
+/// per link type, and this is where the recursion (inner headers) goes.
+#[inline(never)]
+fn try_tunnel(p: &mut Pkt, d: &[u8], o: usize) -> bool {
+    let saved = *p;
+    match tunnel(p, d, o) {
+        Some(Ok(())) => true,
+        // An inner packet that does not decode: meter the outer one.
+        Some(Err(_)) => {
+            *p = saved;
+            false
         }
+        None => false,
+    }
+}
+
+#[inline(always)]
+fn transport(p: &mut Pkt, d: &[u8], o: usize, len: usize) -> Result<(), Undecodable> {
+    if matches!(p.proto, 4 | 41 | 47) && try_tunnel(p, d, o) {
+        return Ok(());
     }
     let cap_end = d.len().min(o + len);
     match p.proto {
