@@ -4,18 +4,18 @@ const ICMP4_PAIRS: [(u8, u8); 10] = [(8, 0), (0, 8), (13, 14), (14, 13), (15, 16
 const ICMP6_PAIRS: [(u8, u8); 10] =
     [(128, 129), (129, 128), (133, 134), (134, 133), (135, 136), (136, 135), (130, 131), (131, 130), (144, 145), (145, 144)];
 
-/// A Community ID as text: "1:" and 28 base64 characters, kept inline in the
-/// flow and its records (no allocation, no reference count).
+/// A Community ID, kept as its SHA-1 digest inline in the flow and its
+/// records (no allocation); `text()` is the "1:<base64>" form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CommunityId(pub [u8; 30]);
+pub struct CommunityId(pub [u8; 20]);
 
 impl CommunityId {
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.0).unwrap_or("")
+    /// "1:" and the 28-character base64 of the digest.
+    pub fn text(&self) -> [u8; 30] {
+        let mut out = [0u8; 30];
+        out[..2].copy_from_slice(b"1:");
+        base64(&self.0, &mut out[2..]);
+        out
     }
 }
 
@@ -49,11 +49,7 @@ pub fn community_id(addr_len: usize, saddr: &[u8; 16], daddr: &[u8; 16], proto: 
         buf[len + 2..len + 4].copy_from_slice(&pb.to_be_bytes());
         len += 4;
     }
-    let digest: [u8; 20] = <sha1::Sha1 as sha1::Digest>::digest(&buf[..len]).into();
-    let mut out = [0u8; 30];
-    out[..2].copy_from_slice(b"1:");
-    base64(&digest, &mut out[2..]);
-    CommunityId(out)
+    CommunityId(<sha1::Sha1 as sha1::Digest>::digest(&buf[..len]).into())
 }
 
 /// Standard padded base64 of a SHA-1 digest (20 bytes -> 28 characters).
@@ -82,12 +78,12 @@ mod tests {
     fn spec_examples() {
         // From the community-id-spec baseline (seed 0).
         assert_eq!(
-            community_id(4, &a4([128, 232, 110, 120]), &a4([66, 35, 250, 204]), 6, 34855, 80, true).as_str(),
+            std::str::from_utf8(&community_id(4, &a4([128, 232, 110, 120]), &a4([66, 35, 250, 204]), 6, 34855, 80, true).text()).unwrap(),
             "1:LQU9qZlK+B5F3KDmev6m5PMibrg="
         );
         // Reversed direction gives the same id.
         assert_eq!(
-            community_id(4, &a4([66, 35, 250, 204]), &a4([128, 232, 110, 120]), 6, 80, 34855, true).as_str(),
+            std::str::from_utf8(&community_id(4, &a4([66, 35, 250, 204]), &a4([128, 232, 110, 120]), 6, 80, 34855, true).text()).unwrap(),
             "1:LQU9qZlK+B5F3KDmev6m5PMibrg="
         );
     }

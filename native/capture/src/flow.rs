@@ -132,7 +132,10 @@ pub struct Flow {
     pub vlan: Option<u16>,
     pub mpls: Option<u32>,
     pub icmp_state: &'static str,
-    pub closed_at: Option<i64>,
+    /// The TCP close (both FINs, or a reset) was seen, at `closed_at`. A flag
+    /// and a time rather than an Option<i64>: eight bytes less per flow.
+    pub closed: bool,
+    pub closed_at: i64,
     pub cid: Option<crate::cid::CommunityId>,
 }
 
@@ -273,7 +276,7 @@ impl FlowTable {
         let mut found = self.index.find(h, |s| matches!(&slab[s as usize], Some((k, _)) if *k == key));
         // A new SYN on a closed TCP flow starts a new flow (port reuse).
         if let Some(i) = found {
-            if p.proto == 6 && p.tcp_flags & 0x12 == 0x02 && matches!(&self.slab[i as usize], Some((_, f)) if f.closed_at.is_some()) {
+            if p.proto == 6 && p.tcp_flags & 0x12 == 0x02 && matches!(&self.slab[i as usize], Some((_, f)) if f.closed) {
                 self.finish(i);
                 found = None;
             }
@@ -352,7 +355,8 @@ impl FlowTable {
             vlan: p.vlan,
             mpls: p.mpls,
             icmp_state: "",
-            closed_at: None,
+            closed: false,
+            closed_at: 0,
             cid,
         }
     }
@@ -379,21 +383,18 @@ impl FlowTable {
                 *at = i64::MAX;
                 continue;
             };
-            let limit = match f.closed_at {
-                Some(c) => c + CLOSED_LINGER_US,
-                None => f.last_ts + timeout_for(&self.cfg, k),
-            };
+            let limit = if f.closed { f.closed_at + CLOSED_LINGER_US } else { f.last_ts + timeout_for(&self.cfg, k) };
             if now >= limit {
                 done.push(i as u32);
                 continue;
             }
-            let status_due = interval > 0 && f.dirty && f.closed_at.is_none();
+            let status_due = interval > 0 && f.dirty && !f.closed;
             if status_due && now - f.rec_start >= interval {
                 let r = f.record(k, false);
                 self.out.push(r);
                 self.stats.records += 1;
             }
-            let next_status = if interval > 0 && f.dirty && f.closed_at.is_none() { f.rec_start + interval } else { i64::MAX };
+            let next_status = if interval > 0 && f.dirty && !f.closed { f.rec_start + interval } else { i64::MAX };
             // A clean flow becomes due for status no sooner than `interval` from its next packet, which is after now.
             let next_clean = if interval > 0 && !f.dirty { now + interval } else { i64::MAX };
             *at = limit.min(next_status).min(next_clean);

@@ -147,7 +147,7 @@ pub fn write_json(o: &mut Vec<u8>, r: &Rec, sid: &str) {
     opt!(o, "dmaxsz", r.d.maxsz, uint);
     if let Some(c) = &r.cid {
         key!(o, "cid");
-        quoted(o, c.as_bytes());
+        quoted(o, &c.text());
     }
     o.push(b'}');
 }

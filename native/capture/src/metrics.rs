@@ -225,13 +225,21 @@ impl Flow {
             }
             if f & 0x04 != 0 {
                 t.rst = true;
-                self.closed_at.get_or_insert(ts);
+                self.close(ts);
             }
             if self.s.fin && self.d.fin {
-                self.closed_at.get_or_insert(ts);
+                self.close(ts);
             }
         } else if p.proto == 1 || p.proto == 58 {
             self.icmp_state = icmp_state(p.proto, p.icmp_type, p.icmp_code, self.icmp_state);
+        }
+    }
+
+    /// Notes the TCP close at `ts`, unless already closed.
+    fn close(&mut self, ts: i64) {
+        if !self.closed {
+            self.closed = true;
+            self.closed_at = ts;
         }
     }
 

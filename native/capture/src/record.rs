@@ -317,6 +317,7 @@ enum V<'a> {
     Mac(&'a [u8; 6]),
     Flags(u8),
     Uid(&'a [u64; 2]),
+    Cid(&'a crate::cid::CommunityId),
 }
 
 /// A field's name, with its JSON key `,"name":` ready to copy (padded to a fixed size).
@@ -412,7 +413,7 @@ fn fields<'a>(r: &'a Rec, sid: &'a str, proto: &'a str, mut f: impl FnMut(&'stat
     f(name!("smaxsz"), opt_u(r.s.maxsz.map(|x| x as u64)));
     f(name!("dminsz"), opt_u(r.d.minsz.map(|x| x as u64)));
     f(name!("dmaxsz"), opt_u(r.d.maxsz.map(|x| x as u64)));
-    f(name!("cid"), r.cid.as_ref().map(|c| S(c.as_str())).unwrap_or(Null));
+    f(name!("cid"), r.cid.as_ref().map(Cid).unwrap_or(Null));
 }
 
 fn write_value(o: &mut Vec<u8>, v: &V, quote: bool) {
@@ -449,6 +450,11 @@ fn write_value(o: &mut Vec<u8>, v: &V, quote: bool) {
             q(o);
         }
         V::Uid(u) => write_uid(o, u, quote),
+        V::Cid(c) => {
+            q(o);
+            o.extend_from_slice(&c.text());
+            q(o);
+        }
     }
 }
 
