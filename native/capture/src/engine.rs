@@ -62,12 +62,14 @@ pub struct Meter {
     pub stats: Arc<SharedStats>,
     /// Filter, decode and DNS parsing, when the meter runs them itself.
     pub front: Front,
+    /// The packet being metered.
+    pkt: Pkt,
     local: [u64; 9],
 }
 
 impl Meter {
     pub fn new(cfg: Config, stats: Arc<SharedStats>, bpf: Option<String>, dns: bool) -> Meter {
-        Meter { table: FlowTable::new(cfg), stats, front: Front::new(bpf, dns), local: [0; 9] }
+        Meter { table: FlowTable::new(cfg), stats, front: Front::new(bpf, dns), pkt: Pkt::empty(0), local: [0; 9] }
     }
 
     pub fn check_filter(src: &str, linktype: u32) -> Result<(), String> {
@@ -79,13 +81,12 @@ impl Meter {
     pub fn packet(&mut self, linktype: u32, ts: i64, data: &[u8], wire_len: u32, sink: &mut dyn Sink) -> Result<(), String> {
         self.local[0] += 1;
         self.local[1] += wire_len as u64;
-        let o = self.front.packet(linktype, ts, data, wire_len)?;
-        let Front { pkt, dns_rec, .. } = &self.front;
-        account(&mut self.table, &self.stats, &mut self.local, ts, o, pkt, dns_rec, sink)
+        let o = self.front.packet(&mut self.pkt, linktype, ts, data, wire_len)?;
+        account(&mut self.table, &self.stats, &mut self.local, ts, o, &self.pkt, &self.front.dns_rec, sink)
     }
 
     /// The flow-table half of `packet`, for a packet whose front half ran
-    /// elsewhere (the pipelined reader): `pkt` and `dns` as `Front` left them.
+    /// elsewhere (the pipelined reader): `pkt` and `dns` as `Front` made them.
     #[inline]
     pub fn decoded(&mut self, ts: i64, wire_len: u32, o: Outcome, pkt: &Pkt, dns: &DnsRec, sink: &mut dyn Sink) -> Result<(), String> {
         self.local[0] += 1;

@@ -10,7 +10,7 @@ use crate::record::Addr;
 /// What became of one packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Decoded into `Front::pkt`; `dns`: `Front::dns_rec` holds its DNS answer.
+    /// Decoded; `dns`: `Front::dns_rec` holds its DNS answer.
     Decoded { dns: bool },
     /// Rejected by the BPF filter.
     Filtered,
@@ -22,8 +22,6 @@ pub struct Front {
     pub bpf_src: Option<String>,
     bpf_linktype: u32,
     pub dns: bool,
-    /// The last packet decoded.
-    pub pkt: Pkt,
     /// The last DNS answer parsed, its strings reused for the next one.
     pub dns_rec: DnsRec,
 }
@@ -35,22 +33,21 @@ impl Front {
             bpf_src: bpf,
             bpf_linktype: u32::MAX,
             dns,
-            pkt: Pkt::empty(0),
             dns_rec: DnsRec::empty(),
         }
     }
 
-    /// Filters and decodes one packet. Errors only when the filter cannot be
-    /// compiled for the packet's link type.
+    /// Filters and decodes one packet into `p` (the caller's, so that the
+    /// pipelined reader decodes straight into its chunk). Errors only when the
+    /// filter cannot be compiled for the packet's link type.
     #[inline]
-    pub fn packet(&mut self, linktype: u32, ts: i64, data: &[u8], wire_len: u32) -> Result<Outcome, String> {
+    pub fn packet(&mut self, p: &mut Pkt, linktype: u32, ts: i64, data: &[u8], wire_len: u32) -> Result<Outcome, String> {
         if self.bpf_src.is_some() && !self.passes(linktype, data)? {
             return Ok(Outcome::Filtered);
         }
-        match decode_into(&mut self.pkt, linktype, data, wire_len) {
+        match decode_into(p, linktype, data, wire_len) {
             Ok(()) => {
-                let p = &self.pkt;
-                let dns = self.dns && p.app_cap > 0 && (p.l3 == L3::Ip4 || p.l3 == L3::Ip6) && p.sport == 53 && p.has_ports && self.dns_answer(ts, data);
+                let dns = self.dns && p.app_cap > 0 && (p.l3 == L3::Ip4 || p.l3 == L3::Ip6) && p.sport == 53 && p.has_ports && self.dns_answer(p, ts, data);
                 Ok(Outcome::Decoded { dns })
             }
             Err(e) => Ok(Outcome::Undecodable(e)),
@@ -69,10 +66,9 @@ impl Front {
         Ok(self.bpf.as_ref().map_or(true, |b| b.filter(data)))
     }
 
-    /// Parses the DNS response in the last packet's payload into `dns_rec`.
+    /// Parses the DNS response in the packet's payload into `dns_rec`.
     #[inline(never)]
-    fn dns_answer(&mut self, ts: i64, data: &[u8]) -> bool {
-        let p = &self.pkt;
+    fn dns_answer(&mut self, p: &Pkt, ts: i64, data: &[u8]) -> bool {
         let Some(mut m) = data.get(p.app_off..p.app_off + p.app_cap) else { return false };
         if p.proto == 6 {
             // DNS over TCP: a two-byte length, then the message (whole messages in one segment only).

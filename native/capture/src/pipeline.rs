@@ -18,6 +18,7 @@ const CHUNK: usize = 2048;
 /// Chunks in flight between the threads.
 const DEPTH: usize = 4;
 
+#[derive(Clone)]
 struct Item {
     ts: i64,
     wire_len: u32,
@@ -36,14 +37,23 @@ enum End {
     Fatal(String),
 }
 
-#[derive(Default)]
 struct Chunk {
+    /// Always CHUNK long; the first `n` are this chunk's packets (the rest
+    /// are kept so that packets are decoded in place, without a copy).
     items: Vec<Item>,
+    n: usize,
     /// DNS answers of the items whose outcome says so, in order; `ndns` in use
     /// (the rest are kept for their strings).
     dns: Vec<DnsRec>,
     ndns: usize,
     end: Option<End>,
+}
+
+impl Chunk {
+    fn new() -> Chunk {
+        let blank = Item { ts: 0, wire_len: 0, outcome: Outcome::Filtered, pkt: Pkt::empty(0) };
+        Chunk { items: vec![blank; CHUNK], n: 0, dns: Vec::new(), ndns: 0, end: None }
+    }
 }
 
 /// `run_file`, with reading and decoding on a second thread.
@@ -88,7 +98,7 @@ fn meter_chunks(meter: &mut Meter, sink: &mut dyn Sink, rx: Receiver<Chunk>, bac
     let no_dns = DnsRec::empty();
     for mut chunk in rx {
         let mut d = 0;
-        for it in &chunk.items {
+        for it in &chunk.items[..chunk.n] {
             let dns = match it.outcome {
                 Outcome::Decoded { dns: true } => {
                     d += 1;
@@ -101,7 +111,7 @@ fn meter_chunks(meter: &mut Meter, sink: &mut dyn Sink, rx: Receiver<Chunk>, bac
         if let Some(end) = chunk.end.take() {
             return Ok(Some(end));
         }
-        chunk.items.clear();
+        chunk.n = 0;
         chunk.ndns = 0;
         let _ = back.try_send(chunk);
     }
@@ -120,8 +130,8 @@ fn read(
 ) {
     let mut n = 0u64;
     loop {
-        let mut chunk = recycled.try_recv().unwrap_or_else(|_| Chunk { items: Vec::with_capacity(CHUNK), ..Chunk::default() });
-        while chunk.items.len() < CHUNK && chunk.end.is_none() {
+        let mut chunk = recycled.try_recv().unwrap_or_else(|_| Chunk::new());
+        while chunk.n < CHUNK && chunk.end.is_none() {
             if n & 4095 == 0 {
                 stats.file_offset.store(rd.offset(), Ordering::Relaxed);
                 if stop.load(Ordering::Relaxed) {
@@ -133,7 +143,8 @@ fn read(
             match rd.next_packet() {
                 Ok(Some(p)) => {
                     let (ts, wire_len) = (p.ts_us, p.orig_len);
-                    match front.packet(p.linktype, ts, p.data, wire_len) {
+                    let it = &mut chunk.items[chunk.n];
+                    match front.packet(&mut it.pkt, p.linktype, ts, p.data, wire_len) {
                         Ok(outcome) => {
                             if outcome == (Outcome::Decoded { dns: true }) {
                                 if chunk.ndns == chunk.dns.len() {
@@ -142,7 +153,8 @@ fn read(
                                 std::mem::swap(&mut chunk.dns[chunk.ndns], &mut front.dns_rec);
                                 chunk.ndns += 1;
                             }
-                            chunk.items.push(Item { ts, wire_len, outcome, pkt: front.pkt });
+                            (it.ts, it.wire_len, it.outcome) = (ts, wire_len, outcome);
+                            chunk.n += 1;
                         }
                         Err(e) => chunk.end = Some(End::Fatal(e)),
                     }
