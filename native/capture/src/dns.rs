@@ -10,7 +10,7 @@ pub struct Answer {
     pub data: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     pub qname: String,
     pub qtype: u16,
@@ -24,12 +24,6 @@ const MAX_ANSWERS: usize = 64;
 pub fn parse_response(m: &[u8]) -> Option<Response> {
     let mut r = Response::default();
     parse_response_into(m, &mut r).then_some(r)
-}
-
-impl Default for Response {
-    fn default() -> Response {
-        Response { qname: String::new(), qtype: 0, rcode: 0, answers: Vec::new() }
-    }
 }
 
 /// `parse_response` into a response kept from an earlier call, reusing its
@@ -91,16 +85,8 @@ fn parse_into(m: &[u8], r: &mut Response) -> Option<()> {
                 b.copy_from_slice(rd);
                 let _ = std::fmt::Write::write_fmt(s, format_args!("{}", std::net::Ipv6Addr::from(b)));
             }
-            (2 | 5 | 12, _) => {
-                if name(m, rd_start, s).is_none() {
-                    s.clear();
-                }
-            }
-            (15, _) if rdlen > 2 => {
-                if name(m, rd_start + 2, s).is_none() {
-                    s.clear();
-                }
-            }
+            (2 | 5 | 12, _) => name_or_empty(m, rd_start, s),
+            (15, _) if rdlen > 2 => name_or_empty(m, rd_start + 2, s),
             (16, _) => {
                 let mut i = 0;
                 while i < rd.len() {
@@ -117,6 +103,13 @@ fn parse_into(m: &[u8], r: &mut Response) -> Option<()> {
     }
     r.answers.truncate(n);
     Some(())
+}
+
+/// The name at `o`, or nothing if it does not decode.
+fn name_or_empty(m: &[u8], o: usize, out: &mut String) {
+    if name(m, o, out).is_none() {
+        out.clear();
+    }
 }
 
 /// Decodes a possibly compressed name at `o` into `out` (cleared first);

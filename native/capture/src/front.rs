@@ -63,7 +63,7 @@ impl Front {
             self.bpf = Some(dead.compile(src, true).map_err(|e| format!("bad filter \"{src}\": {e}"))?);
             self.bpf_linktype = linktype;
         }
-        Ok(self.bpf.as_ref().map_or(true, |b| b.filter(data)))
+        Ok(self.bpf.as_ref().is_none_or(|b| b.filter(data)))
     }
 
     /// Parses the DNS response in the packet's payload into `dns_rec`.
