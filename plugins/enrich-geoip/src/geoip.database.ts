@@ -24,29 +24,43 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
  * the ip-location-db files are flat (`country_code`, `city`, `latitude`).
  */
 export function extract(role: DbRole, r: Rec, language: string): GeoFields {
-  const out: GeoFields = {};
+  // Every result has all six keys in one order, so the enricher reads them through one hidden class.
+  let co: string | undefined;
+  let city: string | undefined;
+  let lat: number | undefined;
+  let lon: number | undefined;
+  let as: number | undefined;
+  let asorg: string | undefined;
   if (role === 'cityDb' || role === 'countryDb') {
-    out.co = str(obj(r.country)?.iso_code) ?? str(obj(r.registered_country)?.iso_code) ?? str(r.country_code);
+    co = str(obj(r.country)?.iso_code) ?? str(obj(r.registered_country)?.iso_code) ?? str(r.country_code);
     if (role === 'cityDb') {
-      const city = obj(r.city);
-      out.city = city ? str(obj(city.names)?.[language]) : str(r.city);
+      const c = obj(r.city);
+      city = c ? str(obj(c.names)?.[language]) : str(r.city);
       const loc = obj(r.location);
-      out.lat = num(loc ? loc.latitude : r.latitude);
-      out.lon = num(loc ? loc.longitude : r.longitude);
+      lat = num(loc ? loc.latitude : r.latitude);
+      lon = num(loc ? loc.longitude : r.longitude);
     }
   } else {
-    out.as = num(r.autonomous_system_number);
-    out.asorg = str(r.autonomous_system_organization);
+    as = num(r.autonomous_system_number);
+    asorg = str(r.autonomous_system_organization);
   }
-  return out;
+  return { co, city, lat, lon, as, asorg };
 }
+
+/** Whether any field is set. */
+export const hasField = (f: GeoFields): boolean =>
+  f.co !== undefined ||
+  f.city !== undefined ||
+  f.lat !== undefined ||
+  f.lon !== undefined ||
+  f.as !== undefined ||
+  f.asorg !== undefined;
 
 /** Whether a record holds anything the role reads. */
 function useful(role: DbRole, r: unknown): boolean {
   const o = obj(r);
   if (!o) return false;
-  const f = extract(role, o, 'en');
-  return Object.values(f).some((v) => v !== undefined) || (role === 'cityDb' && obj(o.city) !== undefined);
+  return hasField(extract(role, o, 'en')) || (role === 'cityDb' && obj(o.city) !== undefined);
 }
 
 const WHAT: Record<DbRole, string> = {
@@ -81,7 +95,8 @@ class RecordCache {
 
 /** One opened, fully checked database file. */
 export class GeoDatabase {
-  private readonly memo = new WeakMap<object, GeoFields>();
+  /** Fields per decoded record (the reader shares a record between the addresses it covers); null: none. */
+  private readonly memo = new WeakMap<object, GeoFields | null>();
 
   private constructor(
     readonly role: DbRole,
@@ -124,7 +139,11 @@ export class GeoDatabase {
     return new GeoDatabase(role, path, info, st, reader, language);
   }
 
-  /** The fields this database gives an address; undefined when it has no entry. */
+  /**
+   * The fields this database gives an address; undefined when it has no
+   * entry or the entry holds none of them. Addresses that share a database
+   * record share one result object: treat it as read-only.
+   */
   lookup(addr: string): GeoFields | undefined {
     let r: Rec | null;
     try {
@@ -134,11 +153,12 @@ export class GeoDatabase {
     }
     if (!r || typeof r !== 'object') return undefined;
     let f = this.memo.get(r);
-    if (!f) {
-      f = extract(this.role, r, this.language);
+    if (f === undefined) {
+      const x = extract(this.role, r, this.language);
+      f = hasField(x) ? x : null;
       this.memo.set(r, f);
     }
-    return f;
+    return f ?? undefined;
   }
 
   /** The file's identity now, or undefined when it cannot be stat'ed (being replaced). */

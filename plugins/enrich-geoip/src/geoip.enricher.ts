@@ -1,17 +1,39 @@
 import { HandlerService, PluginContext, PluginError } from '@panoptes/plugin-sdk';
-import { GenerationalLru } from './geoip.cache';
+import { ClockCache } from './geoip.cache';
 import { DB_ROLES, DbRole, GeoipConfig } from './geoip.config';
 import { GeoDatabase, GeoFields, sameStamp, FileStamp } from './geoip.database';
 import { specialLabel } from './special.ranges';
 
-/** What an address resolves to: a special-range label, database fields, or nothing. */
+/**
+ * What an address resolves to: a special-range label, database fields, or
+ * nothing. Answers are shared (one object per label, per database record,
+ * per combination of records) and never modified, so the cache holds
+ * pointers to a few hot objects rather than one object per address.
+ */
 type Answer =
   ({ net: string } & Partial<Record<keyof GeoFields, undefined>>) | (GeoFields & { net?: undefined }) | null;
+
+const SPECIAL = new Map<string, { net: string }>();
+const specialAnswer = (net: string): { net: string } => {
+  let a = SPECIAL.get(net);
+  if (a === undefined) SPECIAL.set(net, (a = { net }));
+  return a;
+};
+
+/** The first answer's fields, completed by the second's. */
+const merge = (a: GeoFields, b: GeoFields): GeoFields => ({
+  co: a.co ?? b.co,
+  city: a.city ?? b.city,
+  lat: a.lat ?? b.lat,
+  lon: a.lon ?? b.lon,
+  as: a.as ?? b.as,
+  asorg: a.asorg ?? b.asorg,
+});
 
 /** The databases in use and the cache of their answers: swapped whole on reload. */
 interface Generation {
   readonly dbs: readonly GeoDatabase[];
-  readonly cache: GenerationalLru<string, Answer>;
+  readonly cache: ClockCache<string, Answer>;
 }
 
 type Flow = Record<string, unknown>;
@@ -29,6 +51,8 @@ export class GeoipEnricher implements HandlerService {
   private checking?: Promise<void>;
   /** Files refused at their current identity, not retried until they change. */
   private readonly refused = new Map<DbRole, FileStamp>();
+  /** Merged answers of several databases, per pair of shared per-database answers. */
+  private readonly merged = new WeakMap<GeoFields, WeakMap<GeoFields, GeoFields>>();
   private figures = { lookups: 0, cacheHits: 0, labelled: 0, special: 0, reloads: 0, reloadFailures: 0 };
 
   constructor(
@@ -49,7 +73,7 @@ export class GeoipEnricher implements HandlerService {
     }
     if (dbs.length === 0)
       throw new PluginError('no database configured: name at least one of cityDb, countryDb, asnDb, ispDb');
-    this.gen = { dbs, cache: new GenerationalLru(this.config.cacheSize) };
+    this.gen = { dbs, cache: new ClockCache(this.config.cacheSize) };
     for (const db of dbs) {
       this.ctx.log.info('geoip database loaded', {
         role: db.role,
@@ -108,7 +132,7 @@ export class GeoipEnricher implements HandlerService {
       }
     }
     if (changed && this.gen === cur) {
-      this.gen = { dbs: next, cache: new GenerationalLru(this.config.cacheSize) };
+      this.gen = { dbs: next, cache: new ClockCache(this.config.cacheSize) };
       this.figures.reloads++;
       this.ctx.count('reloads');
     }
@@ -156,7 +180,7 @@ export class GeoipEnricher implements HandlerService {
     let a = gen.cache.get(addr);
     if (a === undefined) {
       a = this.resolve(gen, addr);
-      gen.cache.set(addr, a);
+      gen.cache.add(addr, a);
     } else this.figures.cacheHits++;
     return a;
   }
@@ -239,19 +263,24 @@ export class GeoipEnricher implements HandlerService {
     if (!gen) throw new Error('enrich-geoip is not started');
     if (this.config.labelSpecial) {
       const net = specialLabel(addr);
-      if (net) return { net };
+      if (net) return specialAnswer(net);
     }
     this.figures.lookups++;
     let out: GeoFields | null = null;
     for (const db of gen.dbs) {
       const g = db.lookup(addr);
-      if (!g) continue;
-      out ??= {};
-      for (const k of Object.keys(g) as (keyof GeoFields)[]) {
-        if (g[k] !== undefined && out[k] === undefined) (out as Record<string, unknown>)[k] = g[k];
-      }
+      if (g === undefined) continue;
+      out = out === null ? g : this.mergeShared(out, g);
     }
-    return out && Object.keys(out).length ? out : null;
+    return out;
+  }
+
+  private mergeShared(a: GeoFields, b: GeoFields): GeoFields {
+    let byB = this.merged.get(a);
+    if (byB === undefined) this.merged.set(a, (byB = new WeakMap()));
+    let m = byB.get(b);
+    if (m === undefined) byB.set(b, (m = merge(a, b)));
+    return m;
   }
 
   stats(): Record<string, number | string> {
