@@ -198,24 +198,32 @@ export class DnsEnricher implements HandlerService {
         continue;
       }
       const uid = typeof f0.uid === 'string' ? f0.uid : undefined;
-      let names = uid !== undefined ? this.open.get(uid) : undefined;
-      if (!names) {
-        names = [this.name(f0.daddr, f0.saddr, f0.stime), this.name(f0.saddr, f0.daddr, f0.stime)];
-        if (uid !== undefined && f0.rtype === 'status' && this.open.size < MAX_OPEN_FLOWS) this.open.set(uid, names);
+      // The map of open flows is only touched when it holds something or a status record comes.
+      const kept = uid !== undefined && this.open.size > 0 ? this.open.get(uid) : undefined;
+      let sname: string | undefined;
+      let dname: string | undefined;
+      if (kept) {
+        sname = kept[0];
+        dname = kept[1];
+        if (f0.rtype === 'final') this.open.delete(uid!);
+      } else {
+        sname = this.name(f0.daddr, f0.saddr, f0.stime);
+        dname = this.name(f0.saddr, f0.daddr, f0.stime);
+        if (uid !== undefined && f0.rtype === 'status' && this.open.size < MAX_OPEN_FLOWS)
+          this.open.set(uid, [sname, dname]);
       }
-      if (uid !== undefined && f0.rtype === 'final') this.open.delete(uid);
-      if (names[0] === undefined && names[1] === undefined) {
+      if (sname === undefined && dname === undefined) {
         out.push(f0); // nothing to add: passed on as it came, never modified
         continue;
       }
       // A copy (other groups may share the input objects); Object.assign keeps it fast to extend.
       const f: Flow = Object.assign({}, f0);
-      if (names[0] !== undefined) {
-        f.sname = names[0];
+      if (sname !== undefined) {
+        f.sname = sname;
         labelled++;
       }
-      if (names[1] !== undefined) {
-        f.dname = names[1];
+      if (dname !== undefined) {
+        f.dname = dname;
         labelled++;
       }
       out.push(f);

@@ -18,9 +18,19 @@ export interface Resolution {
 }
 
 interface AddrEntry {
+  /** The latest answer anyone got. */
   cur: Resolution;
+  /** The answer `cur` replaced, for flows that started before it. */
   prev?: Resolution;
-  readonly clients: Map<string, Resolution>;
+  /**
+   * The first client answered for the address and its own latest answer,
+   * held in the entry: most addresses are only ever resolved by one client,
+   * so a lookup usually needs no second map.
+   */
+  readonly client: string;
+  mine: Resolution;
+  /** The other clients' own latest answers; made when a second client is answered. */
+  others?: Map<string, Resolution>;
 }
 
 const live = (r: Resolution | undefined, t: number): boolean => !!r && r.time <= t && t <= r.until;
@@ -56,13 +66,17 @@ export class PassiveDnsTable {
     const r: Resolution = { name, time, until: time + Math.max(0, ttl) + this.graceSec };
     let e = this.byAddr.get(addr);
     if (!e) {
-      e = { cur: r, clients: new Map([[client, r]]) };
+      e = { cur: r, prev: undefined, client, mine: r, others: undefined };
       this.entries++;
     } else {
       this.byAddr.delete(addr);
-      const mine = e.clients.get(client);
-      if (!mine) this.entries++;
-      if (!mine || mine.time <= time) e.clients.set(client, extend(mine, r));
+      if (client === e.client) {
+        if (e.mine.time <= time) e.mine = extend(e.mine, r);
+      } else {
+        const mine = e.others?.get(client);
+        if (!mine) this.entries++;
+        if (!mine || mine.time <= time) (e.others ??= new Map()).set(client, extend(mine, r));
+      }
       if (e.cur.time <= time) {
         const merged = extend(e.cur, r);
         // The answer it replaces stays as `prev` for flows that started before the new one.
@@ -74,8 +88,9 @@ export class PassiveDnsTable {
     while (this.entries > this.maxEntries) {
       const [oldest, old] = this.byAddr.entries().next().value as [string, AddrEntry];
       this.byAddr.delete(oldest);
-      this.entries -= old.clients.size;
-      this.evicted += old.clients.size;
+      const n = 1 + (old.others?.size ?? 0);
+      this.entries -= n;
+      this.evicted += n;
     }
   }
 
@@ -86,7 +101,7 @@ export class PassiveDnsTable {
   lookup(client: string, addr: string, t: number): string | undefined {
     const e = this.byAddr.get(addr);
     if (e === undefined) return undefined;
-    const mine = e.clients.get(client);
+    const mine = client === e.client ? e.mine : e.others?.get(client);
     if (mine !== undefined && live(mine, t)) return mine.name;
     if (live(e.cur, t)) return e.cur.name;
     if (e.cur.time > t && live(e.prev, t)) return e.prev!.name;
