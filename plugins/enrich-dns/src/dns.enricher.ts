@@ -1,4 +1,4 @@
-import { DnsAnswer } from '@panoptes/flow';
+import { DnsAnswer, RecordCopier } from '@panoptes/flow';
 import { HandlerService, PluginContext } from '@panoptes/plugin-sdk';
 import { DnsEnrichConfig } from './dns.config';
 import { PtrCache, ReverseResolver, systemReverseResolver } from './dns.ptr';
@@ -53,6 +53,7 @@ export class DnsEnricher implements HandlerService {
   private waitedForFirst = false;
   private waiters: { t: number; resolve: () => void }[] = [];
   private stopped = false;
+  private readonly copier = new RecordCopier();
   private readonly figures = { answers: 0, records: 0, flows: 0, labelled: 0, alerts: 0, waits: 0 };
 
   constructor(
@@ -216,8 +217,8 @@ export class DnsEnricher implements HandlerService {
         out.push(f0); // nothing to add: passed on as it came, never modified
         continue;
       }
-      // A copy (other groups may share the input objects); Object.assign keeps it fast to extend.
-      const f: Flow = Object.assign({}, f0);
+      // A copy: other groups may share the input objects.
+      const f: Flow = this.copier.copy(f0 as unknown as Flow);
       if (sname !== undefined) {
         f.sname = sname;
         labelled++;

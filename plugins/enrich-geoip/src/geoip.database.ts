@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { Reader } from 'maxmind';
 import { DbRole } from './geoip.config';
+import { Ipv4Tree } from './geoip.tree';
 import { MmdbInfo, verifyMmdb } from './mmdb.verify';
 
 /** What one address looks like to the enricher, whichever databases said it. */
@@ -93,10 +94,15 @@ class RecordCache {
   }
 }
 
+/** Record pointers lookupV4() remembers before starting over (a city database has a few hundred thousand records). */
+const MAX_RECORDS = 50_000;
+
 /** One opened, fully checked database file. */
 export class GeoDatabase {
   /** Fields per decoded record (the reader shares a record between the addresses it covers); null: none. */
   private readonly memo = new WeakMap<object, GeoFields | null>();
+  /** Fields per record pointer of the search tree, for lookupV4(); null: none. */
+  private readonly byRecord = new Map<number, GeoFields | null>();
 
   private constructor(
     readonly role: DbRole,
@@ -104,6 +110,7 @@ export class GeoDatabase {
     readonly info: MmdbInfo,
     readonly stamp: FileStamp,
     private readonly reader: Reader<Rec>,
+    private readonly tree: Ipv4Tree,
     private readonly language: string,
   ) {}
 
@@ -136,7 +143,7 @@ export class GeoDatabase {
       throw new Error(`database "${info.databaseType}" holds no ${WHAT[role]} data: ${path}`);
     }
     const reader = new Reader<Rec>(buf, { cache: new RecordCache(50_000) });
-    return new GeoDatabase(role, path, info, st, reader, language);
+    return new GeoDatabase(role, path, info, st, reader, new Ipv4Tree(buf, reader.metadata), language);
   }
 
   /**
@@ -157,6 +164,23 @@ export class GeoDatabase {
       const x = extract(this.role, r, this.language);
       f = hasField(x) ? x : null;
       this.memo.set(r, f);
+    }
+    return f ?? undefined;
+  }
+
+  /**
+   * lookup() for an address already parsed as IPv4 (`v4`, as parseIpv4 gives
+   * it): the search tree is walked directly and the fields are kept per
+   * database record, so the reader only decodes a record the first time.
+   */
+  lookupV4(v4: number, addr: string): GeoFields | undefined {
+    const ptr = this.tree.find(v4);
+    if (ptr === 0) return undefined;
+    let f = this.byRecord.get(ptr);
+    if (f === undefined) {
+      f = this.lookup(addr) ?? null;
+      if (this.byRecord.size >= MAX_RECORDS) this.byRecord.clear();
+      this.byRecord.set(ptr, f);
     }
     return f ?? undefined;
   }

@@ -1,8 +1,9 @@
+import { RecordCopier } from '@panoptes/flow';
 import { HandlerService, PluginContext, PluginError } from '@panoptes/plugin-sdk';
 import { ClockCache } from './geoip.cache';
 import { DB_ROLES, DbRole, GeoipConfig } from './geoip.config';
 import { GeoDatabase, GeoFields, sameStamp, FileStamp } from './geoip.database';
-import { specialLabel } from './special.ranges';
+import { parseIpv4, specialLabel, v4Label } from './special.ranges';
 
 /**
  * What an address resolves to: a special-range label, database fields, or
@@ -53,6 +54,7 @@ export class GeoipEnricher implements HandlerService {
   private readonly refused = new Map<DbRole, FileStamp>();
   /** Merged answers of several databases, per pair of shared per-database answers. */
   private readonly merged = new WeakMap<GeoFields, WeakMap<GeoFields, GeoFields>>();
+  private readonly copier = new RecordCopier();
   private figures = { lookups: 0, cacheHits: 0, labelled: 0, special: 0, reloads: 0, reloadFailures: 0 };
 
   constructor(
@@ -154,15 +156,14 @@ export class GeoipEnricher implements HandlerService {
         await this.ctx.reject('not a flow record: saddr and daddr must be address strings', r);
         continue;
       }
-      // A copy: the embedded bus hands the same objects to every group reading the topic.
-      // Object.assign, not spread: V8 makes spread clones slow to add properties to.
       const as = this.answer(gen, (r as Flow).saddr as string);
       const ad = this.answer(gen, (r as Flow).daddr as string);
       if (as === null && ad === null) {
         out.push(r as Flow); // nothing to add: passed on as it came, never modified
         continue;
       }
-      const f: Flow = Object.assign({}, r as Flow);
+      // A copy: the embedded bus hands the same objects to every group reading the topic.
+      const f = this.copier.copy(r as Flow);
       this.labelSrc(f, as);
       this.labelDst(f, ad);
       out.push(f);
@@ -261,14 +262,16 @@ export class GeoipEnricher implements HandlerService {
   resolve(gen: Generation | undefined, addr: string): Answer {
     gen ??= this.gen;
     if (!gen) throw new Error('enrich-geoip is not started');
+    // Parsed once: for the special ranges and for the databases' search trees.
+    const v4 = parseIpv4(addr);
     if (this.config.labelSpecial) {
-      const net = specialLabel(addr);
+      const net = v4 >= 0 ? v4Label(v4) : specialLabel(addr);
       if (net) return specialAnswer(net);
     }
     this.figures.lookups++;
     let out: GeoFields | null = null;
     for (const db of gen.dbs) {
-      const g = db.lookup(addr);
+      const g = v4 >= 0 ? db.lookupV4(v4, addr) : db.lookup(addr);
       if (g === undefined) continue;
       out = out === null ? g : this.mergeShared(out, g);
     }
