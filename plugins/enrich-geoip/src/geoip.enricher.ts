@@ -34,7 +34,7 @@ const merge = (a: GeoFields, b: GeoFields): GeoFields => ({
 /** The databases in use and the cache of their answers: swapped whole on reload. */
 interface Generation {
   readonly dbs: readonly GeoDatabase[];
-  readonly cache: ClockCache<string, Answer>;
+  readonly cache: ClockCache<Answer>;
 }
 
 type Flow = Record<string, unknown>;
