@@ -17,6 +17,7 @@ describe('RecordCopier', () => {
       const f = c.copy(r);
       expect(f).not.toBe(r);
       expect(Object.getPrototypeOf(f)).toBe(Object.prototype);
+      expect(f.constructor).toBe(Object);
       expect(Object.keys(f)).toEqual(Object.keys(r));
       expect(f).toStrictEqual(Object.assign({}, r));
       f.sco = 'GB';

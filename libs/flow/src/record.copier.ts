@@ -3,8 +3,8 @@ type Rec = Record<string, unknown>;
 interface Shape {
   /** Own enumerable keys, in enumeration order. */
   readonly keys: readonly string[];
-  /** Builds the copy as one object literal. */
-  readonly copy: (r: Rec) => Rec;
+  /** Builds the copy: `new Copy(r)`. */
+  readonly Copy: new (r: Rec) => Rec;
 }
 
 /** Distinct key lists one copier learns; records of any other shape are copied generically. */
@@ -21,11 +21,16 @@ const MAX_KEYS = 200;
  * walks a map transition, and past the first few the out-of-object property
  * store is reallocated again and again (most of a copy's cost, and most of
  * its garbage). The records of one stream come in a handful of shapes, so
- * the copier compiles, per key list it meets, a function returning one object
- * literal: the copy is allocated at its final size with every field in the
- * object itself. A record is checked against a learnt key list by
- * enumerating its keys (no allocation); any other record, and the first of
- * each shape, is copied with `Object.assign`.
+ * the copier compiles, per key list it meets, a constructor assigning each
+ * field in order, whose prototype is Object.prototype (its objects are plain
+ * objects like any other). V8 sizes such objects from the assignments, with
+ * room for the fields the caller adds next, so a copy is one allocation with
+ * every field in the object itself. (An object literal would do the same but
+ * carries an allocation site: V8 then sometimes decides that the copies live
+ * long, allocates them in the old generation and pays in full collections.)
+ * A record is checked against a learnt key list by enumerating its keys (no
+ * allocation); any other record, and the first of each shape, is copied with
+ * `Object.assign`.
  *
  * Own enumerable string-keyed properties are copied, as by `Object.assign`;
  * symbol-keyed properties (which flow records never have) are copied only by
@@ -63,7 +68,7 @@ export class RecordCopier {
       s = t;
     }
     this.last = s;
-    return shapes[s].copy(r);
+    return new shapes[s].Copy(r);
   }
 
   /** A shape other than s sharing its first i keys whose key i is k (undefined: which has exactly i keys); -1 if none. */
@@ -86,10 +91,11 @@ export class RecordCopier {
     for (const k in r) if (k !== keys[enumerated++]) return out; // inherited enumerable keys: never matched
     if (enumerated !== keys.length || keys.length > MAX_KEYS || keys.includes('__proto__')) return out;
     // Keys are written as JSON string literals, so no key can inject code.
-    const fields = keys.map((k) => `${JSON.stringify(k)}: r[${JSON.stringify(k)}]`).join(', ');
-    const copy = new Function('r', `"use strict"; return { ${fields} };`) as (r: Rec) => Rec;
+    const body = keys.map((k) => `this[${JSON.stringify(k)}] = r[${JSON.stringify(k)}];`).join(' ');
+    const Copy = new Function('r', `"use strict"; ${body}`) as unknown as new (r: Rec) => Rec;
+    Copy.prototype = Object.prototype;
     const s = shapes.length;
-    shapes.push({ keys, copy });
+    shapes.push({ keys, Copy });
     for (let t = 0; t < s; t++) {
       const other = shapes[t].keys;
       let p = 0;
