@@ -57,6 +57,13 @@ function extend(old: Resolution | undefined, r: Resolution): Resolution {
 export class PassiveDnsTable {
   /** In order of the latest answer: the first address is the one to evict. */
   private readonly byAddr = new Map<string, AddrEntry>();
+  /**
+   * The same entries for lookups: a prototype-less object, which V8 keeps as
+   * a dictionary of internalized strings and searches by comparing pointers
+   * (a Map reads and compares every candidate key by content). The Map stays
+   * for its order, touched only when answers come.
+   */
+  private readonly index: Record<string, AddrEntry> = Object.create(null) as Record<string, AddrEntry>;
   private entries = 0;
   evicted = 0;
 
@@ -76,6 +83,7 @@ export class PassiveDnsTable {
     let e = this.byAddr.get(addr);
     if (!e) {
       e = new AddrEntry(r.name, r.time, r.until, client);
+      this.index[addr] = e;
       this.entries++;
     } else {
       this.byAddr.delete(addr);
@@ -103,6 +111,7 @@ export class PassiveDnsTable {
     while (this.entries > this.maxEntries) {
       const [oldest, old] = this.byAddr.entries().next().value as [string, AddrEntry];
       this.byAddr.delete(oldest);
+      delete this.index[oldest];
       const n = 1 + (old.others?.size ?? 0);
       this.entries -= n;
       this.evicted += n;
@@ -114,7 +123,7 @@ export class PassiveDnsTable {
    * TTL and grace: the client's own answer first, else the latest anyone got.
    */
   lookup(client: string, addr: string, t: number): string | undefined {
-    const e = this.byAddr.get(addr);
+    const e = this.index[addr];
     if (e === undefined) return undefined;
     // The first client's own answer needs checking only when it differs from `cur`.
     const mine =
