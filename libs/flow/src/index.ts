@@ -8,3 +8,4 @@ export * from './codecs/ecs.codec';
 export * from './codecs/ocsf.codec';
 export * from './codecs/cef.codec';
 export * from './lines.reader';
+export * from './record.copier';

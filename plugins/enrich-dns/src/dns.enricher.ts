@@ -1,4 +1,4 @@
-import { DnsAnswer } from '@panoptes/flow';
+import { DnsAnswer, RecordCopier } from '@panoptes/flow';
 import { HandlerService, PluginContext } from '@panoptes/plugin-sdk';
 import { DnsEnrichConfig } from './dns.config';
 import { PtrCache, ReverseResolver, systemReverseResolver } from './dns.ptr';
@@ -53,6 +53,7 @@ export class DnsEnricher implements HandlerService {
   private waitedForFirst = false;
   private waiters: { t: number; resolve: () => void }[] = [];
   private stopped = false;
+  private readonly copier = new RecordCopier();
   private readonly figures = { answers: 0, records: 0, flows: 0, labelled: 0, alerts: 0, waits: 0 };
 
   constructor(
@@ -198,24 +199,32 @@ export class DnsEnricher implements HandlerService {
         continue;
       }
       const uid = typeof f0.uid === 'string' ? f0.uid : undefined;
-      let names = uid !== undefined ? this.open.get(uid) : undefined;
-      if (!names) {
-        names = [this.name(f0.daddr, f0.saddr, f0.stime), this.name(f0.saddr, f0.daddr, f0.stime)];
-        if (uid !== undefined && f0.rtype === 'status' && this.open.size < MAX_OPEN_FLOWS) this.open.set(uid, names);
+      // The map of open flows is only touched when it holds something or a status record comes.
+      const kept = uid !== undefined && this.open.size > 0 ? this.open.get(uid) : undefined;
+      let sname: string | undefined;
+      let dname: string | undefined;
+      if (kept) {
+        sname = kept[0];
+        dname = kept[1];
+        if (f0.rtype === 'final') this.open.delete(uid!);
+      } else {
+        sname = this.name(f0.daddr, f0.saddr, f0.stime);
+        dname = this.name(f0.saddr, f0.daddr, f0.stime);
+        if (uid !== undefined && f0.rtype === 'status' && this.open.size < MAX_OPEN_FLOWS)
+          this.open.set(uid, [sname, dname]);
       }
-      if (uid !== undefined && f0.rtype === 'final') this.open.delete(uid);
-      if (names[0] === undefined && names[1] === undefined) {
+      if (sname === undefined && dname === undefined) {
         out.push(f0); // nothing to add: passed on as it came, never modified
         continue;
       }
-      // A copy (other groups may share the input objects); Object.assign keeps it fast to extend.
-      const f: Flow = Object.assign({}, f0);
-      if (names[0] !== undefined) {
-        f.sname = names[0];
+      // A copy: other groups may share the input objects.
+      const f: Flow = this.copier.copy(f0 as unknown as Flow);
+      if (sname !== undefined) {
+        f.sname = sname;
         labelled++;
       }
-      if (names[1] !== undefined) {
-        f.dname = names[1];
+      if (dname !== undefined) {
+        f.dname = dname;
         labelled++;
       }
       out.push(f);

@@ -59,3 +59,23 @@ describe('PassiveDnsTable repeated answers', () => {
     expect(t.lookup('10.0.0.3', '198.51.100.7', 2100)).toBe('a.example.com');
   });
 });
+
+describe('PassiveDnsTable keys', () => {
+  it('takes any text as an address or client, including names an object would inherit', () => {
+    const t = new PassiveDnsTable(100, 0);
+    const odd = ['__proto__', 'constructor', 'toString', '0', ''];
+    odd.forEach((a, i) => t.add('10.0.0.1', a, `n${i}.example`, 1000, 300));
+    odd.forEach((a, i) => expect(t.lookup('10.0.0.1', a, 1010)).toBe(`n${i}.example`));
+    expect(t.lookup('10.0.0.1', 'valueOf', 1010)).toBeUndefined();
+    expect(t.lookup('__proto__', '198.51.100.7', 1010)).toBeUndefined();
+  });
+
+  it('forgets an evicted address for lookups too', () => {
+    const t = new PassiveDnsTable(2, 0);
+    t.add('c', 'a1', 'one.example', 1000, 300);
+    t.add('c', 'a2', 'two.example', 1001, 300);
+    t.add('c', 'a3', 'three.example', 1002, 300);
+    expect(t.lookup('c', 'a1', 1010)).toBeUndefined();
+    expect([t.lookup('c', 'a2', 1010), t.lookup('c', 'a3', 1010)]).toEqual(['two.example', 'three.example']);
+  });
+});

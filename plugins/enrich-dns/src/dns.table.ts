@@ -17,10 +17,29 @@ export interface Resolution {
   readonly until: number;
 }
 
-interface AddrEntry {
-  cur: Resolution;
-  prev?: Resolution;
-  readonly clients: Map<string, Resolution>;
+/**
+ * What the table knows of one address. The latest answer anyone got (`cur`)
+ * is held in the entry's own fields, and so is the first client answered
+ * for the address, with its own latest answer only when that differs from
+ * `cur`: most addresses are resolved by one client, so a lookup usually
+ * reads this one object and needs no second map.
+ */
+class AddrEntry {
+  /** The answer `cur` replaced, for flows that started before it. */
+  prev: Resolution | undefined = undefined;
+  /** The first client's own latest answer; undefined while it is the same as `cur`. */
+  mine: Resolution | undefined = undefined;
+  /** The other clients' own latest answers; made when a second client is answered. */
+  others: Map<string, Resolution> | undefined = undefined;
+
+  constructor(
+    /** `cur`: the latest answer anyone got. */
+    public name: string,
+    public time: number,
+    public until: number,
+    /** The first client answered for the address. */
+    readonly client: string,
+  ) {}
 }
 
 const live = (r: Resolution | undefined, t: number): boolean => !!r && r.time <= t && t <= r.until;
@@ -38,6 +57,13 @@ function extend(old: Resolution | undefined, r: Resolution): Resolution {
 export class PassiveDnsTable {
   /** In order of the latest answer: the first address is the one to evict. */
   private readonly byAddr = new Map<string, AddrEntry>();
+  /**
+   * The same entries for lookups: a prototype-less object, which V8 keeps as
+   * a dictionary of internalized strings and searches by comparing pointers
+   * (a Map reads and compares every candidate key by content). The Map stays
+   * for its order, touched only when answers come.
+   */
+  private readonly index: Record<string, AddrEntry> = Object.create(null) as Record<string, AddrEntry>;
   private entries = 0;
   evicted = 0;
 
@@ -56,26 +82,39 @@ export class PassiveDnsTable {
     const r: Resolution = { name, time, until: time + Math.max(0, ttl) + this.graceSec };
     let e = this.byAddr.get(addr);
     if (!e) {
-      e = { cur: r, clients: new Map([[client, r]]) };
+      e = new AddrEntry(r.name, r.time, r.until, client);
+      this.index[addr] = e;
       this.entries++;
     } else {
       this.byAddr.delete(addr);
-      const mine = e.clients.get(client);
-      if (!mine) this.entries++;
-      if (!mine || mine.time <= time) e.clients.set(client, extend(mine, r));
-      if (e.cur.time <= time) {
-        const merged = extend(e.cur, r);
+      const cur: Resolution = { name: e.name, time: e.time, until: e.until };
+      let first = e.mine ?? cur;
+      if (client === e.client) {
+        if (first.time <= time) first = extend(first, r);
+      } else {
+        const mine = e.others?.get(client);
+        if (!mine) this.entries++;
+        if (!mine || mine.time <= time) (e.others ??= new Map()).set(client, extend(mine, r));
+      }
+      let next = cur;
+      if (cur.time <= time) {
+        next = extend(cur, r);
         // The answer it replaces stays as `prev` for flows that started before the new one.
-        if (merged === r) e.prev = e.cur;
-        e.cur = merged;
+        if (next === r) e.prev = cur;
       } else if (!e.prev || e.prev.time <= time) e.prev = r;
+      e.name = next.name;
+      e.time = next.time;
+      e.until = next.until;
+      e.mine = first.name === next.name && first.time === next.time && first.until === next.until ? undefined : first;
     }
     this.byAddr.set(addr, e);
     while (this.entries > this.maxEntries) {
       const [oldest, old] = this.byAddr.entries().next().value as [string, AddrEntry];
       this.byAddr.delete(oldest);
-      this.entries -= old.clients.size;
-      this.evicted += old.clients.size;
+      delete this.index[oldest];
+      const n = 1 + (old.others?.size ?? 0);
+      this.entries -= n;
+      this.evicted += n;
     }
   }
 
@@ -84,12 +123,14 @@ export class PassiveDnsTable {
    * TTL and grace: the client's own answer first, else the latest anyone got.
    */
   lookup(client: string, addr: string, t: number): string | undefined {
-    const e = this.byAddr.get(addr);
+    const e = this.index[addr];
     if (e === undefined) return undefined;
-    const mine = e.clients.get(client);
+    // The first client's own answer needs checking only when it differs from `cur`.
+    const mine =
+      e.mine !== undefined && client === e.client ? e.mine : e.others !== undefined ? e.others.get(client) : undefined;
     if (mine !== undefined && live(mine, t)) return mine.name;
-    if (live(e.cur, t)) return e.cur.name;
-    if (e.cur.time > t && live(e.prev, t)) return e.prev!.name;
+    if (e.time <= t && t <= e.until) return e.name;
+    if (e.time > t && live(e.prev, t)) return e.prev!.name;
     return undefined;
   }
 }

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { Reader } from 'maxmind';
 import { DbRole } from './geoip.config';
+import { Ipv4Tree } from './geoip.tree';
 import { MmdbInfo, verifyMmdb } from './mmdb.verify';
 
 /** What one address looks like to the enricher, whichever databases said it. */
@@ -24,29 +25,43 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
  * the ip-location-db files are flat (`country_code`, `city`, `latitude`).
  */
 export function extract(role: DbRole, r: Rec, language: string): GeoFields {
-  const out: GeoFields = {};
+  // Every result has all six keys in one order, so the enricher reads them through one hidden class.
+  let co: string | undefined;
+  let city: string | undefined;
+  let lat: number | undefined;
+  let lon: number | undefined;
+  let as: number | undefined;
+  let asorg: string | undefined;
   if (role === 'cityDb' || role === 'countryDb') {
-    out.co = str(obj(r.country)?.iso_code) ?? str(obj(r.registered_country)?.iso_code) ?? str(r.country_code);
+    co = str(obj(r.country)?.iso_code) ?? str(obj(r.registered_country)?.iso_code) ?? str(r.country_code);
     if (role === 'cityDb') {
-      const city = obj(r.city);
-      out.city = city ? str(obj(city.names)?.[language]) : str(r.city);
+      const c = obj(r.city);
+      city = c ? str(obj(c.names)?.[language]) : str(r.city);
       const loc = obj(r.location);
-      out.lat = num(loc ? loc.latitude : r.latitude);
-      out.lon = num(loc ? loc.longitude : r.longitude);
+      lat = num(loc ? loc.latitude : r.latitude);
+      lon = num(loc ? loc.longitude : r.longitude);
     }
   } else {
-    out.as = num(r.autonomous_system_number);
-    out.asorg = str(r.autonomous_system_organization);
+    as = num(r.autonomous_system_number);
+    asorg = str(r.autonomous_system_organization);
   }
-  return out;
+  return { co, city, lat, lon, as, asorg };
 }
+
+/** Whether any field is set. */
+export const hasField = (f: GeoFields): boolean =>
+  f.co !== undefined ||
+  f.city !== undefined ||
+  f.lat !== undefined ||
+  f.lon !== undefined ||
+  f.as !== undefined ||
+  f.asorg !== undefined;
 
 /** Whether a record holds anything the role reads. */
 function useful(role: DbRole, r: unknown): boolean {
   const o = obj(r);
   if (!o) return false;
-  const f = extract(role, o, 'en');
-  return Object.values(f).some((v) => v !== undefined) || (role === 'cityDb' && obj(o.city) !== undefined);
+  return hasField(extract(role, o, 'en')) || (role === 'cityDb' && obj(o.city) !== undefined);
 }
 
 const WHAT: Record<DbRole, string> = {
@@ -79,9 +94,15 @@ class RecordCache {
   }
 }
 
+/** Record pointers lookupV4() remembers before starting over (a city database has a few hundred thousand records). */
+const MAX_RECORDS = 50_000;
+
 /** One opened, fully checked database file. */
 export class GeoDatabase {
-  private readonly memo = new WeakMap<object, GeoFields>();
+  /** Fields per decoded record (the reader shares a record between the addresses it covers); null: none. */
+  private readonly memo = new WeakMap<object, GeoFields | null>();
+  /** Fields per record pointer of the search tree, for lookupV4(); null: none. */
+  private readonly byRecord = new Map<number, GeoFields | null>();
 
   private constructor(
     readonly role: DbRole,
@@ -89,6 +110,7 @@ export class GeoDatabase {
     readonly info: MmdbInfo,
     readonly stamp: FileStamp,
     private readonly reader: Reader<Rec>,
+    private readonly tree: Ipv4Tree,
     private readonly language: string,
   ) {}
 
@@ -121,10 +143,14 @@ export class GeoDatabase {
       throw new Error(`database "${info.databaseType}" holds no ${WHAT[role]} data: ${path}`);
     }
     const reader = new Reader<Rec>(buf, { cache: new RecordCache(50_000) });
-    return new GeoDatabase(role, path, info, st, reader, language);
+    return new GeoDatabase(role, path, info, st, reader, new Ipv4Tree(buf, reader.metadata), language);
   }
 
-  /** The fields this database gives an address; undefined when it has no entry. */
+  /**
+   * The fields this database gives an address; undefined when it has no
+   * entry or the entry holds none of them. Addresses that share a database
+   * record share one result object: treat it as read-only.
+   */
   lookup(addr: string): GeoFields | undefined {
     let r: Rec | null;
     try {
@@ -134,11 +160,29 @@ export class GeoDatabase {
     }
     if (!r || typeof r !== 'object') return undefined;
     let f = this.memo.get(r);
-    if (!f) {
-      f = extract(this.role, r, this.language);
+    if (f === undefined) {
+      const x = extract(this.role, r, this.language);
+      f = hasField(x) ? x : null;
       this.memo.set(r, f);
     }
-    return f;
+    return f ?? undefined;
+  }
+
+  /**
+   * lookup() for an address already parsed as IPv4 (`v4`, as parseIpv4 gives
+   * it): the search tree is walked directly and the fields are kept per
+   * database record, so the reader only decodes a record the first time.
+   */
+  lookupV4(v4: number, addr: string): GeoFields | undefined {
+    const ptr = this.tree.find(v4);
+    if (ptr === 0) return undefined;
+    let f = this.byRecord.get(ptr);
+    if (f === undefined) {
+      f = this.lookup(addr) ?? null;
+      if (this.byRecord.size >= MAX_RECORDS) this.byRecord.clear();
+      this.byRecord.set(ptr, f);
+    }
+    return f ?? undefined;
   }
 
   /** The file's identity now, or undefined when it cannot be stat'ed (being replaced). */

@@ -1,17 +1,40 @@
+import { RecordCopier } from '@panoptes/flow';
 import { HandlerService, PluginContext, PluginError } from '@panoptes/plugin-sdk';
-import { GenerationalLru } from './geoip.cache';
+import { ClockCache } from './geoip.cache';
 import { DB_ROLES, DbRole, GeoipConfig } from './geoip.config';
 import { GeoDatabase, GeoFields, sameStamp, FileStamp } from './geoip.database';
-import { specialLabel } from './special.ranges';
+import { parseIpv4, specialLabel, v4Label } from './special.ranges';
 
-/** What an address resolves to: a special-range label, database fields, or nothing. */
+/**
+ * What an address resolves to: a special-range label, database fields, or
+ * nothing. Answers are shared (one object per label, per database record,
+ * per combination of records) and never modified, so the cache holds
+ * pointers to a few hot objects rather than one object per address.
+ */
 type Answer =
   ({ net: string } & Partial<Record<keyof GeoFields, undefined>>) | (GeoFields & { net?: undefined }) | null;
+
+const SPECIAL = new Map<string, { net: string }>();
+const specialAnswer = (net: string): { net: string } => {
+  let a = SPECIAL.get(net);
+  if (a === undefined) SPECIAL.set(net, (a = { net }));
+  return a;
+};
+
+/** The first answer's fields, completed by the second's. */
+const merge = (a: GeoFields, b: GeoFields): GeoFields => ({
+  co: a.co ?? b.co,
+  city: a.city ?? b.city,
+  lat: a.lat ?? b.lat,
+  lon: a.lon ?? b.lon,
+  as: a.as ?? b.as,
+  asorg: a.asorg ?? b.asorg,
+});
 
 /** The databases in use and the cache of their answers: swapped whole on reload. */
 interface Generation {
   readonly dbs: readonly GeoDatabase[];
-  readonly cache: GenerationalLru<string, Answer>;
+  readonly cache: ClockCache<Answer>;
 }
 
 type Flow = Record<string, unknown>;
@@ -29,6 +52,9 @@ export class GeoipEnricher implements HandlerService {
   private checking?: Promise<void>;
   /** Files refused at their current identity, not retried until they change. */
   private readonly refused = new Map<DbRole, FileStamp>();
+  /** Merged answers of several databases, per pair of shared per-database answers. */
+  private readonly merged = new WeakMap<GeoFields, WeakMap<GeoFields, GeoFields>>();
+  private readonly copier = new RecordCopier();
   private figures = { lookups: 0, cacheHits: 0, labelled: 0, special: 0, reloads: 0, reloadFailures: 0 };
 
   constructor(
@@ -49,7 +75,7 @@ export class GeoipEnricher implements HandlerService {
     }
     if (dbs.length === 0)
       throw new PluginError('no database configured: name at least one of cityDb, countryDb, asnDb, ispDb');
-    this.gen = { dbs, cache: new GenerationalLru(this.config.cacheSize) };
+    this.gen = { dbs, cache: new ClockCache(this.config.cacheSize) };
     for (const db of dbs) {
       this.ctx.log.info('geoip database loaded', {
         role: db.role,
@@ -108,7 +134,7 @@ export class GeoipEnricher implements HandlerService {
       }
     }
     if (changed && this.gen === cur) {
-      this.gen = { dbs: next, cache: new GenerationalLru(this.config.cacheSize) };
+      this.gen = { dbs: next, cache: new ClockCache(this.config.cacheSize) };
       this.figures.reloads++;
       this.ctx.count('reloads');
     }
@@ -130,15 +156,14 @@ export class GeoipEnricher implements HandlerService {
         await this.ctx.reject('not a flow record: saddr and daddr must be address strings', r);
         continue;
       }
-      // A copy: the embedded bus hands the same objects to every group reading the topic.
-      // Object.assign, not spread: V8 makes spread clones slow to add properties to.
       const as = this.answer(gen, (r as Flow).saddr as string);
       const ad = this.answer(gen, (r as Flow).daddr as string);
       if (as === null && ad === null) {
         out.push(r as Flow); // nothing to add: passed on as it came, never modified
         continue;
       }
-      const f: Flow = Object.assign({}, r as Flow);
+      // A copy: the embedded bus hands the same objects to every group reading the topic.
+      const f = this.copier.copy(r as Flow);
       this.labelSrc(f, as);
       this.labelDst(f, ad);
       out.push(f);
@@ -156,7 +181,7 @@ export class GeoipEnricher implements HandlerService {
     let a = gen.cache.get(addr);
     if (a === undefined) {
       a = this.resolve(gen, addr);
-      gen.cache.set(addr, a);
+      gen.cache.add(addr, a);
     } else this.figures.cacheHits++;
     return a;
   }
@@ -237,21 +262,28 @@ export class GeoipEnricher implements HandlerService {
   resolve(gen: Generation | undefined, addr: string): Answer {
     gen ??= this.gen;
     if (!gen) throw new Error('enrich-geoip is not started');
+    // Parsed once: for the special ranges and for the databases' search trees.
+    const v4 = parseIpv4(addr);
     if (this.config.labelSpecial) {
-      const net = specialLabel(addr);
-      if (net) return { net };
+      const net = v4 >= 0 ? v4Label(v4) : specialLabel(addr);
+      if (net) return specialAnswer(net);
     }
     this.figures.lookups++;
     let out: GeoFields | null = null;
     for (const db of gen.dbs) {
-      const g = db.lookup(addr);
-      if (!g) continue;
-      out ??= {};
-      for (const k of Object.keys(g) as (keyof GeoFields)[]) {
-        if (g[k] !== undefined && out[k] === undefined) (out as Record<string, unknown>)[k] = g[k];
-      }
+      const g = v4 >= 0 ? db.lookupV4(v4, addr) : db.lookup(addr);
+      if (g === undefined) continue;
+      out = out === null ? g : this.mergeShared(out, g);
     }
-    return out && Object.keys(out).length ? out : null;
+    return out;
+  }
+
+  private mergeShared(a: GeoFields, b: GeoFields): GeoFields {
+    let byB = this.merged.get(a);
+    if (byB === undefined) this.merged.set(a, (byB = new WeakMap()));
+    let m = byB.get(b);
+    if (m === undefined) byB.set(b, (m = merge(a, b)));
+    return m;
   }
 
   stats(): Record<string, number | string> {

@@ -40,7 +40,8 @@ export function parseIpv4(s: string): number {
   return n * 256 + part;
 }
 
-function v4Label(a: number): SpecialLabel | undefined {
+/** The special-range label of an IPv4 address given as a number (parseIpv4), or undefined. */
+export function v4Label(a: number): SpecialLabel | undefined {
   const o1 = a >>> 24;
   const o2 = (a >>> 16) & 0xff;
   const o3 = (a >>> 8) & 0xff;
