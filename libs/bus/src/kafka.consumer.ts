@@ -132,7 +132,6 @@ export class KafkaSubscription {
             this.busyCount--;
             throw err;
           }
-          resolveOffset(last);
           const previous = committing;
           committing = settledLater(
             (async () => {
@@ -141,6 +140,9 @@ export class KafkaSubscription {
                 await this.consumer!.commitOffsets([
                   { topic: this.kafkaTopic, partition, offset: (BigInt(last) + 1n).toString() },
                 ]);
+                // Only now: kafkajs fetches on from the resolved offset, so a chunk whose commit
+                // failed must stay unresolved to be delivered (and committed) again.
+                resolveOffset(last);
               } catch (err) {
                 commitFailed ??= err;
                 throw err;
