@@ -100,7 +100,7 @@ describe('KafkaBus (real broker)', () => {
       running++;
       const lines = jsonLines(records);
       linesMatch &&= lines !== undefined && lines.every((l, i) => l === JSON.stringify(records[i]));
-      // The next chunk is decoded meanwhile; it must not be handed over before this call resolves.
+      // The next chunk must not be handed over before this call resolves.
       await new Promise((r) => setTimeout(r, 5));
       got.push(...records);
       running--;

@@ -103,58 +103,9 @@ export class KafkaSubscription {
     }
   }
 
-  /**
-   * Decodes the fetched messages into chunks of up to handlerBatchRecords
-   * records and hands them to the handler one at a time, in offset order.
-   * Work overlaps the waits without reordering anything: the next chunk is
-   * decoded while the handler of the previous one awaits its downstream
-   * acknowledgement, and a chunk's offset commit is in flight while the next
-   * chunk is handled. A commit is still sent only after its chunk's handler
-   * resolved, and commits go out in order, one at a time; a failed commit
-   * stops the batch (the records are delivered again, never lost).
-   */
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const limit = this.host.config.handlerBatchRecords;
-    const partition = batch.partition;
-    const origin = { partition: String(partition), group: this.group };
-    let handling: Promise<void> = Promise.resolve();
-    let committing: Promise<void> = Promise.resolve();
-    let commitFailed: unknown;
-    const submit = async (chunk: Chunk, last: string): Promise<void> => {
-      await handling;
-      if (commitFailed !== undefined) throw commitFailed;
-      this.busyCount++;
-      handling = settledLater(
-        (async () => {
-          try {
-            await this.handle(partition, chunk, last, origin);
-          } catch (err) {
-            this.busyCount--;
-            throw err;
-          }
-          const previous = committing;
-          committing = settledLater(
-            (async () => {
-              try {
-                await previous;
-                await this.consumer!.commitOffsets([
-                  { topic: this.kafkaTopic, partition, offset: (BigInt(last) + 1n).toString() },
-                ]);
-                // Only now: kafkajs fetches on from the resolved offset, so a chunk whose commit
-                // failed must stay unresolved to be delivered (and committed) again.
-                resolveOffset(last);
-              } catch (err) {
-                commitFailed ??= err;
-                throw err;
-              } finally {
-                this.busyCount--;
-              }
-            })(),
-          );
-          await heartbeat();
-        })(),
-      );
-    };
+    const origin = { partition: String(batch.partition), group: this.group };
     let chunk: Chunk = { records: [], lines: [], bad: [] };
     let last: string | undefined;
     for (const message of batch.messages) {
@@ -166,35 +117,49 @@ export class KafkaSubscription {
       for (const b of decoded.bad) chunk.bad.push({ ...b, offset: message.offset });
       last = message.offset;
       if (chunk.records.length >= limit) {
-        await submit(chunk, last);
+        await this.handle(batch.partition, chunk, last, origin);
+        resolveOffset(last);
+        await heartbeat();
         chunk = { records: [], lines: [], bad: [] };
         last = undefined;
       }
     }
-    if (last !== undefined) await submit(chunk, last);
-    await handling;
-    await committing;
+    if (last !== undefined) {
+      await this.handle(batch.partition, chunk, last, origin);
+      resolveOffset(last);
+      await heartbeat();
+    }
   }
 
-  /** Dead-letters the bad parts, then runs the handler. Throws only Kafka errors (redelivery). */
+  /** Dead-letters the bad parts, runs the handler, then commits past `last`. Throws only Kafka errors (redelivery). */
   private async handle(partition: number, chunk: Chunk, last: string, origin: Record<string, string>): Promise<void> {
-    for (const b of chunk.bad) {
-      this.undecodable++;
-      await this.host.deadLetterRaw(this.topic, `undecodable message: ${b.reason}`, b.raw, {
-        ...origin,
-        offset: b.offset,
-      });
-    }
-    const records = withJsonLines(chunk.records, chunk.lines);
-    if (records.length === 0) return;
+    this.busyCount++;
     try {
-      await this.handler(records, { topic: this.topic, partition });
-    } catch (err) {
-      this.handlerFailures++;
-      const reason = `handler failed: ${err instanceof Error ? err.message : String(err)}`;
-      await this.host.deadLetterRecords(this.topic, reason, records, { ...origin, offset: last });
+      for (const b of chunk.bad) {
+        this.undecodable++;
+        await this.host.deadLetterRaw(this.topic, `undecodable message: ${b.reason}`, b.raw, {
+          ...origin,
+          offset: b.offset,
+        });
+      }
+      // Each record's line rides along: a sink writing JSON lines writes them as they came.
+      const records = withJsonLines(chunk.records, chunk.lines);
+      if (records.length > 0) {
+        try {
+          await this.handler(records, { topic: this.topic, partition });
+        } catch (err) {
+          this.handlerFailures++;
+          const reason = `handler failed: ${err instanceof Error ? err.message : String(err)}`;
+          await this.host.deadLetterRecords(this.topic, reason, records, { ...origin, offset: last });
+        }
+        this.delivered += records.length;
+      }
+      await this.consumer!.commitOffsets([
+        { topic: this.kafkaTopic, partition, offset: (BigInt(last) + 1n).toString() },
+      ]);
+    } finally {
+      this.busyCount--;
     }
-    this.delivered += records.length;
   }
 
   /** Allows start() again after a failed start was cleaned up with close(). */
@@ -215,10 +180,4 @@ interface Chunk {
   records: unknown[];
   lines: string[];
   bad: { reason: string; raw: string; offset: string }[];
-}
-
-/** The promise itself, marked as handled: it is awaited later, after other work, and must not count as unhandled meanwhile. */
-function settledLater<T>(p: Promise<T>): Promise<T> {
-  p.catch(() => undefined);
-  return p;
 }
