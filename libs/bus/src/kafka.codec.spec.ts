@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
+import { withJsonLines } from '@panoptes/plugin-sdk';
 import { decodeMessage, encodeRecords, murmur2, partitionForKey } from './kafka.codec';
 import { KafkaBusConfig } from './kafka.config';
 
@@ -65,6 +66,36 @@ describe('kafka codec', () => {
     expect(messages).toHaveLength(2);
     expect(oversize).toHaveLength(1);
     expect(oversize[0].bytes).toBe(JSON.stringify({ uid: 'h', blob: 'y'.repeat(20_000) }).length);
+  });
+
+  it('sends the JSON text a batch carries instead of encoding its records again', () => {
+    const texts = ['{ "uid": "a", "seq": 0 }', '{"seq":1,"uid":"a"}'];
+    const records = withJsonLines(
+      [
+        { uid: 'a', seq: 0 },
+        { seq: 1, uid: 'a' },
+      ],
+      texts,
+    );
+    const { messages } = encodeRecords(records, (r) => r.uid, opts);
+    expect(messages).toHaveLength(1);
+    expect(messages[0].value).toBe(texts.join('\n'));
+    expect(messages[0].partition).toBe(partitionForKey('a', opts.partitions));
+    // A new array (here the same records, filtered) has no texts: its records are encoded.
+    expect(
+      encodeRecords(
+        records.filter(() => true),
+        (r) => r.uid,
+        opts,
+      ).messages[0].value,
+    ).toBe('{"uid":"a","seq":0}\n{"seq":1,"uid":"a"}');
+  });
+
+  it('hands back, in step with the records, the line each was decoded from', () => {
+    const lines: string[] = [];
+    const { records } = decodeMessage(Buffer.from('{ "a": 1 }\nbad\n\n{"a":2}'), lines);
+    expect(records).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(lines).toEqual(['{ "a": 1 }', '{"a":2}']);
   });
 
   it('decodes good lines and returns each bad one with its reason', () => {

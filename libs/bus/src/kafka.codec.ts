@@ -6,7 +6,13 @@
  * assigned to partitions by their key with Kafka's own murmur2 partitioning,
  * the choice a Java producer makes for the same key, so every record of a flow
  * lands in one partition whoever produced it.
+ *
+ * A batch that carries its records' JSON text (see jsonLines in the plugin
+ * SDK: a source that read them from JSON lines) is sent as that text rather
+ * than encoded again; decoding hands the consumer each record's line the
+ * same way, for a sink that writes JSON lines.
  */
+import { jsonLines } from '@panoptes/plugin-sdk';
 
 export const RECORDS_HEADER = 'panoptes-records';
 export const CONTENT_TYPE_HEADER = 'content-type';
@@ -43,6 +49,7 @@ export function encodeRecords<T>(
   const open = new Map<number, { lines: string[]; bytes: number; key?: string }>();
   const messages: EncodedMessage[] = [];
   const oversize: Oversize[] = [];
+  const texts = jsonLines(records);
   const flush = (partition: number): void => {
     const m = open.get(partition);
     if (!m || m.lines.length === 0) return;
@@ -61,7 +68,7 @@ export function encodeRecords<T>(
     const partition = k
       ? partitionForKey(k, partitions)
       : (roundRobinStart + Math.floor(i / recordsPerMessage)) % partitions;
-    const line = JSON.stringify(record);
+    const line = texts ? texts[i] : JSON.stringify(record);
     // Length in UTF-16 units is a lower bound for UTF-8 bytes; measure exactly only near the limit.
     const bytes = line.length * 3 < maxMessageBytes ? line.length : Buffer.byteLength(line);
     if (bytes > maxMessageBytes) {
@@ -88,8 +95,11 @@ export interface Undecodable {
   readonly raw: string;
 }
 
-/** Decodes one message value into records; bad lines are returned, never thrown. */
-export function decodeMessage(value: Buffer | null): { records: unknown[]; bad: Undecodable[] } {
+/**
+ * Decodes one message value into records; bad lines are returned, never thrown.
+ * With `lines`, the text of each decoded record is appended to it, in step with `records`.
+ */
+export function decodeMessage(value: Buffer | null, lines?: string[]): { records: unknown[]; bad: Undecodable[] } {
   if (value === null || value.length === 0) {
     return { records: [], bad: [{ reason: 'empty message', raw: '' }] };
   }
@@ -114,6 +124,7 @@ export function decodeMessage(value: Buffer | null): { records: unknown[]; bad: 
         });
       } else {
         records.push(parsed);
+        lines?.push(line);
       }
     } catch (err) {
       bad.push({ reason: `line ${lineNo}: invalid JSON: ${(err as Error).message}`, raw: line });

@@ -1,4 +1,5 @@
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { withJsonLines } from '@panoptes/plugin-sdk';
 import { BatchHandler } from './bus';
 import { BusLogger } from './bus.logger';
 import { KafkaBusConfig } from './kafka.config';
@@ -105,50 +106,44 @@ export class KafkaSubscription {
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const limit = this.host.config.handlerBatchRecords;
     const origin = { partition: String(batch.partition), group: this.group };
-    let records: unknown[] = [];
-    let bad: { reason: string; raw: string; offset: string }[] = [];
+    let chunk: Chunk = { records: [], lines: [], bad: [] };
     let last: string | undefined;
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
-      const decoded = decodeMessage(message.value);
+      const decoded = decodeMessage(message.value, chunk.lines);
       this.messagesSeen++;
       this.recordsSeen += decoded.records.length + decoded.bad.length;
-      for (const r of decoded.records) records.push(r);
-      for (const b of decoded.bad) bad.push({ ...b, offset: message.offset });
+      for (const r of decoded.records) chunk.records.push(r);
+      for (const b of decoded.bad) chunk.bad.push({ ...b, offset: message.offset });
       last = message.offset;
-      if (records.length >= limit) {
-        await this.handle(batch.partition, records, bad, last, origin);
+      if (chunk.records.length >= limit) {
+        await this.handle(batch.partition, chunk, last, origin);
         resolveOffset(last);
         await heartbeat();
-        records = [];
-        bad = [];
+        chunk = { records: [], lines: [], bad: [] };
         last = undefined;
       }
     }
     if (last !== undefined) {
-      await this.handle(batch.partition, records, bad, last, origin);
+      await this.handle(batch.partition, chunk, last, origin);
       resolveOffset(last);
       await heartbeat();
     }
   }
 
   /** Dead-letters the bad parts, runs the handler, then commits past `last`. Throws only Kafka errors (redelivery). */
-  private async handle(
-    partition: number,
-    records: unknown[],
-    bad: { reason: string; raw: string; offset: string }[],
-    last: string,
-    origin: Record<string, string>,
-  ): Promise<void> {
+  private async handle(partition: number, chunk: Chunk, last: string, origin: Record<string, string>): Promise<void> {
     this.busyCount++;
     try {
-      for (const b of bad) {
+      for (const b of chunk.bad) {
         this.undecodable++;
         await this.host.deadLetterRaw(this.topic, `undecodable message: ${b.reason}`, b.raw, {
           ...origin,
           offset: b.offset,
         });
       }
+      // Each record's line rides along: a sink writing JSON lines writes them as they came.
+      const records = withJsonLines(chunk.records, chunk.lines);
       if (records.length > 0) {
         try {
           await this.handler(records, { topic: this.topic, partition });
@@ -178,4 +173,11 @@ export class KafkaSubscription {
     clearTimeout(this.restartTimer);
     await this.consumer?.disconnect();
   }
+}
+
+/** Records decoded from consecutive messages of one partition, with each record's line and the parts that failed. */
+interface Chunk {
+  records: unknown[];
+  lines: string[];
+  bad: { reason: string; raw: string; offset: string }[];
 }

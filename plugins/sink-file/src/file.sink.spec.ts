@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeFlowCsv, FlowRecord, splitCsvLine } from '@panoptes/flow';
-import { ConfigError, formatIssue, validateConfig } from '@panoptes/plugin-sdk';
+import { ConfigError, formatIssue, validateConfig, withJsonLines } from '@panoptes/plugin-sdk';
 import { runPlugin } from '@panoptes/testing';
 import { FileSinkConfig } from './file.config';
 import { sinkFilePlugin } from './index';
@@ -58,6 +58,18 @@ describe('sink-file', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(back).toEqual(records);
+  });
+
+  it('writes the JSON text a batch carries (records as the Kafka bus decoded them) without encoding again', async () => {
+    const path = join(dir, 'out.jsonl');
+    const texts = [JSON.stringify(rec(1)), `{ "uid": "u2",  "seq": 0 }`];
+    const batch = withJsonLines([rec(1), { uid: 'u2', seq: 0 }], texts);
+    await runPlugin(sinkFilePlugin, { path }, { input: [batch, [rec(3)]] });
+    expect(readFileSync(path, 'utf8')).toBe(`${texts[0]}\n${texts[1]}\n${JSON.stringify(rec(3))}\n`);
+    // CSV reads the fields, whatever the batch carries.
+    const csv = join(dir, 'out.csv');
+    await runPlugin(sinkFilePlugin, { path: csv, format: 'csv', fields: ['uid', 'seq'] }, { input: [batch] });
+    expect(readFileSync(csv, 'utf8')).toBe('uid,seq\nu1,0\nu2,0\n');
   });
 
   it('writes CSV with a header, quoting where needed, and reads back typed', async () => {

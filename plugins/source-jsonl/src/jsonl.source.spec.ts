@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateConfig } from '@panoptes/plugin-sdk';
+import { jsonLines, PluginContext, validateConfig } from '@panoptes/plugin-sdk';
 import { runPlugin } from '@panoptes/testing';
 import { JsonlSourceConfig } from './jsonl.config';
+import { JsonlSource } from './jsonl.source';
 import { sourceJsonlPlugin } from './index';
 
 const line = (uid: string, seq = 0) =>
@@ -63,6 +64,25 @@ describe('source-jsonl', () => {
       'F:7: unknown field colour',
     ]);
     expect(run.counters.bad_lines).toBe(3);
+  });
+
+  it('emits each batch in order with the lines its records were read from', async () => {
+    const path = join(dir, 'in.jsonl');
+    const lines = [line('a'), ` ${line('b')} `, 'oops', line('c')];
+    writeFileSync(path, lines.join('\r\n') + '\n');
+    const batches: unknown[][] = [];
+    const ctx = {
+      emit: async (records: unknown[]) => void batches.push(records),
+      reject: async () => undefined,
+      count: () => undefined,
+    } as unknown as PluginContext;
+    const config = validateConfig(JsonlSourceConfig, { path, batchSize: 2 }).value!;
+    const source = new JsonlSource(config, ctx);
+    await source.start();
+    await source.done;
+    await source.stop();
+    expect(batches.map((b) => b.map((r) => (r as { uid: string }).uid))).toEqual([['a', 'b'], ['c']]);
+    expect(batches.map((b) => jsonLines(b))).toEqual([[lines[0], lines[1]], [lines[3]]]);
   });
 
   it('reads a last line without a newline', async () => {

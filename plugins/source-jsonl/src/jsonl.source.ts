@@ -1,12 +1,14 @@
 import { open } from 'node:fs/promises';
 import { flowRecordProblem, readLineBatches } from '@panoptes/flow';
-import { PluginContext, PluginError, SourceService } from '@panoptes/plugin-sdk';
+import { PluginContext, PluginError, SourceService, withJsonLines } from '@panoptes/plugin-sdk';
 import { JsonlSourceConfig } from './jsonl.config';
 
 /**
  * Replays a JSON-lines flow file. Each batch is emitted and awaited before
  * the next is read, so a slow consumer slows the read (back-pressure). A line
- * that is not a flow record is dead-lettered with its line number.
+ * that is not a flow record is dead-lettered with its line number. Each batch
+ * carries its lines (withJsonLines), so a bus that sends JSON sends them as
+ * read instead of encoding the parsed records again.
  */
 export class JsonlSource implements SourceService {
   private stopping = false;
@@ -37,6 +39,14 @@ export class JsonlSource implements SourceService {
 
   private async run(): Promise<void> {
     let batch: unknown[] = [];
+    let texts: string[] = [];
+    // One batch is emitted while the next is read and parsed; emits stay one at a time, in order.
+    let sending: Promise<void> = Promise.resolve();
+    const send = async (records: unknown[], lines: string[]): Promise<void> => {
+      await sending;
+      sending = this.flush(withJsonLines(records, lines));
+      sending.catch(() => undefined); // awaited before the next emit or at the end
+    };
     try {
       for await (const chunk of readLineBatches(this.config.path)) {
         for (let i = 0; i < chunk.lines.length; i++) {
@@ -51,15 +61,19 @@ export class JsonlSource implements SourceService {
             continue;
           }
           batch.push(parsed.record);
+          texts.push(line);
           if (batch.length >= this.config.batchSize) {
-            await this.flush(batch);
+            await send(batch, texts);
             batch = [];
+            texts = [];
           }
         }
         if (this.stopping) break;
       }
-      await this.flush(batch);
+      await send(batch, texts);
+      await sending;
     } catch (err) {
+      await sending.catch(() => undefined);
       throw new PluginError(`cannot read ${this.config.path} at line ${this.lines}`, err);
     }
   }
