@@ -252,9 +252,15 @@ export class PluginHost {
   private async startSlot(slot: Slot): Promise<void> {
     const { inst } = slot;
     const ctx = this.context(slot);
+    let started = false;
     try {
       const service = inst.manifest.create(inst.config, ctx);
       slot.service = service;
+      // Started before it is subscribed: over Kafka a backlog is delivered as
+      // soon as the subscription joins, and a handler that is not started yet
+      // would refuse (and dead-letter) it.
+      await service.start();
+      started = true;
       if (inst.manifest.kind !== 'source') {
         const handler = service as HandlerService;
         const mainPort = Object.keys(inst.inputs)[0];
@@ -282,7 +288,6 @@ export class PluginHost {
           );
         }
       }
-      await service.start();
       slot.state = 'running';
       slot.error = undefined;
       this.metrics.up.set({ plugin: inst.id }, 1);
@@ -305,6 +310,7 @@ export class PluginHost {
       slot.state = 'failed';
       slot.error = errorMessage(err);
       for (const s of slot.subs.splice(0)) await s.close();
+      if (started) await slot.service?.stop().catch(() => undefined);
       throw new PluginError(`cannot start ${inst.where}`, err);
     }
   }
