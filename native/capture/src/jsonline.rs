@@ -47,28 +47,36 @@ pub fn write_json(o: &mut Vec<u8>, r: &Rec, sid: &str) {
     key!(o, "seq");
     write_uint(o, r.seq as u64);
     o.extend_from_slice(if r.is_final { b",\"rtype\":\"final\"" as &[u8] } else { b",\"rtype\":\"status\"" });
-    key!(o, "sid");
     // Every string the sensor emits is plain ASCII without quotes or
     // backslashes (names, state words, base64), so no escaping is needed.
-    quoted(o, sid.as_bytes());
-    key!(o, "stime");
+    // A closing quote goes out with the key after it: one copy, not two.
+    o.extend_from_slice(b",\"sid\":\"");
+    o.extend_from_slice(sid.as_bytes());
+    o.extend_from_slice(b"\",\"stime\":");
     write_time(o, r.stime);
     key!(o, "ltime");
     write_time(o, r.ltime);
     key!(o, "dur");
     write_time(o, r.ltime - r.stime);
-    key!(o, "proto");
-    quoted(o, proto_name(r.proto, r.l2).as_bytes());
-    o.extend_from_slice(b",\"saddr\":\"");
+    // The usual protocols' names come with their key and the next one.
+    match (r.proto, r.l2) {
+        (6, false) => o.extend_from_slice(b",\"proto\":\"tcp\",\"saddr\":\""),
+        (17, false) => o.extend_from_slice(b",\"proto\":\"udp\",\"saddr\":\""),
+        _ => {
+            key!(o, "proto");
+            quoted(o, proto_name(r.proto, r.l2).as_bytes());
+            o.extend_from_slice(b",\"saddr\":\"");
+        }
+    }
     write_addr(o, &r.saddr);
     o.extend_from_slice(b"\",\"sport\":");
     match r.sport {
         Some(p) => write_uint(o, p as u64),
         None => o.extend_from_slice(b"null"),
     }
-    key!(o, "dir");
-    quoted(o, r.dir.as_bytes());
-    o.extend_from_slice(b",\"daddr\":\"");
+    o.extend_from_slice(b",\"dir\":\"");
+    o.extend_from_slice(r.dir.as_bytes());
+    o.extend_from_slice(b"\",\"daddr\":\"");
     write_addr(o, &r.daddr);
     o.extend_from_slice(b"\",\"dport\":");
     match r.dport {
@@ -87,30 +95,40 @@ pub fn write_json(o: &mut Vec<u8>, r: &Rec, sid: &str) {
     write_uint(o, r.sappbytes);
     key!(o, "dappbytes");
     write_uint(o, r.dappbytes);
-    key!(o, "state");
-    quoted(o, r.state.as_bytes());
-    key!(o, "flgs");
+    o.extend_from_slice(b",\"state\":\"");
+    o.extend_from_slice(r.state.as_bytes());
+    o.extend_from_slice(b"\",\"flgs\":\"");
+    // The flags' text is NUL-padded to 8 bytes: copied whole, then cut.
     let n = r.flgs.iter().position(|&c| c == 0).unwrap_or(8);
-    quoted(o, &r.flgs[..n]);
+    let len = o.len();
+    o.extend_from_slice(&r.flgs);
+    o.truncate(len + n);
     let t = r.tcp.as_ref();
-    let flags = |o: &mut Vec<u8>, f: u8| {
-        o.push(b'"');
-        write_tcp_flags(o, f);
-        o.push(b'"');
-    };
-    opt!(o, "stcpflgs", t.map(|t| t.stcpflgs), flags);
-    opt!(o, "dtcpflgs", t.map(|t| t.dtcpflgs), flags);
+    match t {
+        // TCP records have both directions' flags.
+        Some(t) => {
+            o.extend_from_slice(b"\",\"stcpflgs\":\"");
+            write_tcp_flags(o, t.stcpflgs);
+            o.extend_from_slice(b"\",\"dtcpflgs\":\"");
+            write_tcp_flags(o, t.dtcpflgs);
+            o.push(b'"');
+        }
+        None => o.push(b'"'),
+    }
     opt!(o, "sttl", r.sttl, uint);
     opt!(o, "dttl", r.dttl, uint);
     opt!(o, "stos", r.stos, uint);
     opt!(o, "dtos", r.dtos, uint);
-    let mac = |o: &mut Vec<u8>, m: [u8; 6]| {
-        o.push(b'"');
+    if let Some(m) = r.smac {
+        o.extend_from_slice(b",\"smac\":\"");
         write_mac(o, &m);
         o.push(b'"');
-    };
-    opt!(o, "smac", r.smac, mac);
-    opt!(o, "dmac", r.dmac, mac);
+    }
+    if let Some(m) = r.dmac {
+        o.extend_from_slice(b",\"dmac\":\"");
+        write_mac(o, &m);
+        o.push(b'"');
+    }
     opt!(o, "vlan", r.vlan, uint);
     opt!(o, "mpls", r.mpls, uint);
     opt!(o, "swin", t.and_then(|t| t.swin), uint);

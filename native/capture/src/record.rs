@@ -219,6 +219,13 @@ fn write_long_uint(o: &mut Vec<u8>, mut v: u64) {
         }
         return;
     }
+    if v < 100_000 {
+        // Five digits (ports, TCP windows, byte counts) without the digit count.
+        let (top, r) = ((v / 10_000) as u8, (v % 10_000) as usize);
+        let (hi, lo) = (r / 100 * 2, r % 100 * 2);
+        o.extend_from_slice(&[b'0' + top, PAIRS[hi], PAIRS[hi + 1], PAIRS[lo], PAIRS[lo + 1]]);
+        return;
+    }
     let n = v.ilog10() as usize + 1;
     let mut b = [0u8; 20];
     let mut i = n;
@@ -293,12 +300,30 @@ pub(crate) fn write_float(o: &mut Vec<u8>, v: f64) {
     }
 }
 
-pub(crate) fn write_tcp_flags(o: &mut Vec<u8>, f: u8) {
-    for (i, c) in b"FSRPAUEC".iter().enumerate() {
-        if f & (1 << i) != 0 {
-            o.push(*c);
+/// Every TCP flags byte as letters (FSRPAUEC order), its length in the last byte.
+const TCP_FLAGS: [[u8; 9]; 256] = {
+    let mut t = [[0u8; 9]; 256];
+    let mut f = 0;
+    while f < 256 {
+        let mut n = 0;
+        let mut i = 0;
+        while i < 8 {
+            if f & (1 << i) != 0 {
+                t[f][n] = b"FSRPAUEC"[i];
+                n += 1;
+            }
+            i += 1;
         }
+        t[f][8] = n as u8;
+        f += 1;
     }
+    t
+};
+
+pub(crate) fn write_tcp_flags(o: &mut Vec<u8>, f: u8) {
+    let t = &TCP_FLAGS[f as usize];
+    let b: &[u8; 8] = t[..8].try_into().expect("8 of 9 bytes");
+    put(o, b, t[8] as usize);
 }
 
 fn flgs_str(f: &[u8; 8]) -> &str {
@@ -539,7 +564,7 @@ mod tests {
     }
 
     #[test]
-    fn floats_and_integers_print_as_before() {
+    fn floats_integers_and_tcp_flags_print_as_before() {
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         let mut vals = vec![0.0, -0.0, 0.5e-6, -0.5e-6, 1.5e-6, 2.5e-6, 0.4999999e-6, 8.999999e9, 9.0e9, 4.5e9, 1e300, f64::NAN, f64::INFINITY, -12.3456785];
         for _ in 0..200_000 {
@@ -553,6 +578,12 @@ mod tests {
             let mut o = Vec::new();
             write_float(&mut o, v);
             assert_eq!(String::from_utf8(o).unwrap(), reference(v), "{v:e}");
+        }
+        for f in 0..=255u8 {
+            let mut o = Vec::new();
+            write_tcp_flags(&mut o, f);
+            let want: String = "FSRPAUEC".chars().enumerate().filter(|(i, _)| f & (1 << i) != 0).map(|(_, c)| c).collect();
+            assert_eq!(String::from_utf8(o).unwrap(), want);
         }
         for v in (0..100_000u64).chain([u64::MAX, 1 << 32, 9_999, 10_000, 99_999_999, 100_000_000]) {
             let mut o = Vec::new();
