@@ -4,7 +4,8 @@
 //! and formatting overlap on two cores and memory stays bounded.
 
 use crate::engine::{DnsRec, Sink};
-use crate::record::{write_csv, write_json, Rec, CSV_HEADER};
+use crate::jsonline::{write_json_line, Scratch};
+use crate::record::{write_csv, Rec, CSV_HEADER};
 use std::io::Write;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
@@ -34,6 +35,8 @@ pub struct FileSink {
     /// Text buffers coming back from the writer, likewise.
     texts: Receiver<Vec<u8>>,
     last_sid: String,
+    /// For the batches formatted on this thread.
+    scratch: Scratch,
     pub dns_count: u64,
 }
 
@@ -52,6 +55,7 @@ impl FileSink {
             .spawn(move || -> Result<(), String> {
                 let err = |e: std::io::Error| format!("write error: {e}");
                 let mut buf = Vec::with_capacity(2 << 20);
+                let mut scratch = Scratch::default();
                 if csv {
                     buf.extend_from_slice(CSV_HEADER.as_bytes());
                     buf.push(b'\n');
@@ -59,7 +63,7 @@ impl FileSink {
                 for chunk in rx {
                     match chunk {
                         Chunk::Recs(mut recs, sid) => {
-                            format(&mut buf, &recs, &sid, csv);
+                            format(&mut buf, &mut scratch, &recs, &sid, csv);
                             recs.clear();
                             let _ = back_tx.try_send(recs);
                         }
@@ -83,7 +87,7 @@ impl FileSink {
                 out.flush().map_err(err)
             })
             .map_err(|e| format!("cannot start writer thread: {e}"))?;
-        Ok(FileSink { tx: Some(tx), writer: Some(writer), csv, ending: false, turn: false, pending: Vec::with_capacity(BATCH), recycled: back_rx, texts, last_sid: String::new(), dns_count: 0 })
+        Ok(FileSink { tx: Some(tx), writer: Some(writer), csv, ending: false, turn: false, pending: Vec::with_capacity(BATCH), recycled: back_rx, texts, last_sid: String::new(), scratch: Scratch::default(), dns_count: 0 })
     }
 
     fn send(&mut self, sid: &str) -> Result<(), String> {
@@ -93,7 +97,7 @@ impl FileSink {
         self.turn = !self.turn;
         let chunk = if self.ending && self.turn {
             let mut text = self.texts.try_recv().unwrap_or_else(|_| Vec::with_capacity(self.pending.len() * 700));
-            format(&mut text, &self.pending, sid, self.csv);
+            format(&mut text, &mut self.scratch, &self.pending, sid, self.csv);
             self.pending.clear();
             Chunk::Text(text)
         } else {
@@ -160,13 +164,13 @@ impl Sink for FileSink {
     }
 }
 
-fn format(buf: &mut Vec<u8>, recs: &[Rec], sid: &str, csv: bool) {
+fn format(buf: &mut Vec<u8>, scratch: &mut Scratch, recs: &[Rec], sid: &str, csv: bool) {
     for r in recs {
         if csv {
             write_csv(buf, r, sid);
+            buf.push(b'\n');
         } else {
-            write_json(buf, r, sid);
+            write_json_line(scratch, buf, r, sid);
         }
-        buf.push(b'\n');
     }
 }

@@ -4,13 +4,35 @@
 //! generic field list in record.rs, every key is a constant and every value
 //! is written by a helper of its own type. The tests check that both walks
 //! give the same text.
+//!
+//! The file writer formats into a `Scratch` buffer: its write position is
+//! masked into the buffer, so a copy needs no capacity check and no length
+//! update in memory, as each `Vec` append does (a record is some sixty of
+//! them). A record too long for the buffer is written again into the `Vec`.
 
-use crate::record::{proto_name, write_addr, write_float, write_mac, write_tcp_flags, write_time, write_uid, write_uint, Rec};
+use crate::record::{proto_name, write_addr, write_float, write_mac, write_tcp_flags, write_time, write_uid, write_uint, Out, Rec};
+
+/// Appends a constant text as one fixed-size copy.
+macro_rules! lit {
+    ($o:expr, $s:expr) => {{
+        const S: &[u8] = $s.as_bytes();
+        const A: [u8; S.len()] = {
+            let mut a = [0u8; S.len()];
+            let mut i = 0;
+            while i < S.len() {
+                a[i] = S[i];
+                i += 1;
+            }
+            a
+        };
+        $o.all(&A)
+    }};
+}
 
 /// Appends `,"name":`.
 macro_rules! key {
     ($o:expr, $k:literal) => {
-        $o.extend_from_slice(concat!(",\"", $k, "\":").as_bytes())
+        lit!($o, concat!(",\"", $k, "\":"))
     };
 }
 
@@ -24,35 +46,110 @@ macro_rules! opt {
     };
 }
 
-fn quoted(o: &mut Vec<u8>, s: &[u8]) {
-    o.push(b'"');
-    o.extend_from_slice(s);
-    o.push(b'"');
+fn quoted<O: Out>(o: &mut O, s: &[u8]) {
+    o.byte(b'"');
+    o.slice(s);
+    o.byte(b'"');
 }
 
-fn uint<T: Into<u64>>(o: &mut Vec<u8>, v: T) {
+fn uint<O: Out, T: Into<u64>>(o: &mut O, v: T) {
     write_uint(o, v.into())
 }
 
-fn secs(o: &mut Vec<u8>, us: i64) {
+fn secs<O: Out>(o: &mut O, us: i64) {
     write_float(o, us as f64 / 1e6)
 }
 
-/// One JSON object (no newline). Absent optional fields are left out, except
-/// sport/dport, which the catalogue defines as null for port-less protocols.
+/// Scratch size (a power of two): records take a few hundred bytes.
+const CAP: usize = 4096;
+/// Room past `CAP`: no single copy into the scratch is longer.
+const SLACK: usize = 64;
+
+/// The JSON lines writer's buffer for one record at a time (reused).
+pub struct Scratch {
+    b: Box<[u8; CAP + SLACK]>,
+    /// Bytes written; past `CAP` the record did not fit (the masked position
+    /// wrapped round) and is written again the slow way.
+    n: usize,
+}
+
+impl Default for Scratch {
+    fn default() -> Scratch {
+        Scratch { b: Box::new([0; CAP + SLACK]), n: 0 }
+    }
+}
+
+impl Out for Scratch {
+    #[inline(always)]
+    fn all<const N: usize>(&mut self, b: &[u8; N]) {
+        const { assert!(N <= SLACK) };
+        let i = self.n & (CAP - 1);
+        self.b[i..i + N].copy_from_slice(b);
+        self.n += N;
+    }
+    #[inline(always)]
+    fn first<const N: usize>(&mut self, b: &[u8; N], n: usize) {
+        const { assert!(N <= SLACK) };
+        let i = self.n & (CAP - 1);
+        self.b[i..i + N].copy_from_slice(b);
+        self.n += n.min(N);
+    }
+    #[inline(always)]
+    fn byte(&mut self, c: u8) {
+        self.b[self.n & (CAP - 1)] = c;
+        self.n += 1;
+    }
+    #[inline(always)]
+    fn slice(&mut self, s: &[u8]) {
+        let i = self.n & (CAP - 1);
+        match self.b.get_mut(i..i + s.len()) {
+            Some(d) if s.len() <= SLACK => d.copy_from_slice(s),
+            // Too long for one copy: the record goes the slow way.
+            _ => self.n += CAP,
+        }
+        self.n += s.len();
+    }
+}
+
+/// Appends one JSON object and a newline, formatted in `scratch`.
+pub fn write_json_line(scratch: &mut Scratch, o: &mut Vec<u8>, r: &Rec, sid: &str) {
+    scratch.n = 0;
+    encode(scratch, r, sid);
+    scratch.byte(b'\n');
+    match scratch.b.get(..scratch.n) {
+        Some(text) if scratch.n <= CAP => o.extend_from_slice(text),
+        _ => {
+            write_json(o, r, sid);
+            o.push(b'\n');
+        }
+    }
+}
+
+/// Appends one JSON object (no newline).
 pub fn write_json(o: &mut Vec<u8>, r: &Rec, sid: &str) {
     o.reserve(2048);
-    o.extend_from_slice(b"{\"uid\":");
+    encode(o, r, sid)
+}
+
+/// One JSON object. Absent optional fields are left out, except sport/dport,
+/// which the catalogue defines as null for port-less protocols.
+#[inline(always)]
+fn encode<O: Out>(o: &mut O, r: &Rec, sid: &str) {
+    o.all(b"{\"uid\":");
     write_uid(o, &r.uid, true);
     key!(o, "seq");
     write_uint(o, r.seq as u64);
-    o.extend_from_slice(if r.is_final { b",\"rtype\":\"final\"" as &[u8] } else { b",\"rtype\":\"status\"" });
+    if r.is_final {
+        o.all(b",\"rtype\":\"final\"");
+    } else {
+        o.all(b",\"rtype\":\"status\"");
+    }
     // Every string the sensor emits is plain ASCII without quotes or
     // backslashes (names, state words, base64), so no escaping is needed.
     // A closing quote goes out with the key after it: one copy, not two.
-    o.extend_from_slice(b",\"sid\":\"");
-    o.extend_from_slice(sid.as_bytes());
-    o.extend_from_slice(b"\",\"stime\":");
+    o.all(b",\"sid\":\"");
+    o.slice(sid.as_bytes());
+    o.all(b"\",\"stime\":");
     write_time(o, r.stime);
     key!(o, "ltime");
     write_time(o, r.ltime);
@@ -60,28 +157,28 @@ pub fn write_json(o: &mut Vec<u8>, r: &Rec, sid: &str) {
     write_time(o, r.ltime - r.stime);
     // The usual protocols' names come with their key and the next one.
     match (r.proto, r.l2) {
-        (6, false) => o.extend_from_slice(b",\"proto\":\"tcp\",\"saddr\":\""),
-        (17, false) => o.extend_from_slice(b",\"proto\":\"udp\",\"saddr\":\""),
+        (6, false) => o.all(b",\"proto\":\"tcp\",\"saddr\":\""),
+        (17, false) => o.all(b",\"proto\":\"udp\",\"saddr\":\""),
         _ => {
             key!(o, "proto");
             quoted(o, proto_name(r.proto, r.l2).as_bytes());
-            o.extend_from_slice(b",\"saddr\":\"");
+            o.all(b",\"saddr\":\"");
         }
     }
     write_addr(o, &r.saddr);
-    o.extend_from_slice(b"\",\"sport\":");
+    o.all(b"\",\"sport\":");
     match r.sport {
         Some(p) => write_uint(o, p as u64),
-        None => o.extend_from_slice(b"null"),
+        None => o.all(b"null"),
     }
-    o.extend_from_slice(b",\"dir\":\"");
-    o.extend_from_slice(r.dir.as_bytes());
-    o.extend_from_slice(b"\",\"daddr\":\"");
+    o.all(b",\"dir\":\"");
+    o.slice(r.dir.as_bytes());
+    o.all(b"\",\"daddr\":\"");
     write_addr(o, &r.daddr);
-    o.extend_from_slice(b"\",\"dport\":");
+    o.all(b"\",\"dport\":");
     match r.dport {
         Some(p) => write_uint(o, p as u64),
-        None => o.extend_from_slice(b"null"),
+        None => o.all(b"null"),
     }
     key!(o, "spkts");
     write_uint(o, r.spkts);
@@ -95,39 +192,37 @@ pub fn write_json(o: &mut Vec<u8>, r: &Rec, sid: &str) {
     write_uint(o, r.sappbytes);
     key!(o, "dappbytes");
     write_uint(o, r.dappbytes);
-    o.extend_from_slice(b",\"state\":\"");
-    o.extend_from_slice(r.state.as_bytes());
-    o.extend_from_slice(b"\",\"flgs\":\"");
+    o.all(b",\"state\":\"");
+    o.slice(r.state.as_bytes());
+    o.all(b"\",\"flgs\":\"");
     // The flags' text is NUL-padded to 8 bytes: copied whole, then cut.
     let n = r.flgs.iter().position(|&c| c == 0).unwrap_or(8);
-    let len = o.len();
-    o.extend_from_slice(&r.flgs);
-    o.truncate(len + n);
+    o.first(&r.flgs, n);
     let t = r.tcp.as_ref();
     match t {
         // TCP records have both directions' flags.
         Some(t) => {
-            o.extend_from_slice(b"\",\"stcpflgs\":\"");
+            o.all(b"\",\"stcpflgs\":\"");
             write_tcp_flags(o, t.stcpflgs);
-            o.extend_from_slice(b"\",\"dtcpflgs\":\"");
+            o.all(b"\",\"dtcpflgs\":\"");
             write_tcp_flags(o, t.dtcpflgs);
-            o.push(b'"');
+            o.byte(b'"');
         }
-        None => o.push(b'"'),
+        None => o.byte(b'"'),
     }
     opt!(o, "sttl", r.sttl, uint);
     opt!(o, "dttl", r.dttl, uint);
     opt!(o, "stos", r.stos, uint);
     opt!(o, "dtos", r.dtos, uint);
     if let Some(m) = r.smac {
-        o.extend_from_slice(b",\"smac\":\"");
+        o.all(b",\"smac\":\"");
         write_mac(o, &m);
-        o.push(b'"');
+        o.byte(b'"');
     }
     if let Some(m) = r.dmac {
-        o.extend_from_slice(b",\"dmac\":\"");
+        o.all(b",\"dmac\":\"");
         write_mac(o, &m);
-        o.push(b'"');
+        o.byte(b'"');
     }
     opt!(o, "vlan", r.vlan, uint);
     opt!(o, "mpls", r.mpls, uint);
@@ -167,7 +262,7 @@ pub fn write_json(o: &mut Vec<u8>, r: &Rec, sid: &str) {
         key!(o, "cid");
         quoted(o, &c.text());
     }
-    o.push(b'}');
+    o.byte(b'}');
 }
 
 #[cfg(test)]
@@ -212,12 +307,31 @@ mod tests {
             let mut meter = Meter::new(cfg, std::sync::Arc::new(SharedStats::default()), None, false);
             let mut sink = Collect(Vec::new());
             let _ = run_file(&path.to_string_lossy(), &mut meter, &mut sink, &std::sync::atomic::AtomicBool::new(false));
+            let mut scratch = Scratch::default();
             for r in &sink.0 {
-                let (mut a, mut b) = (Vec::new(), Vec::new());
+                let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), b"before".to_vec());
                 write_json(&mut a, r, "t-1");
                 write_json_generic(&mut b, r, "t-1");
                 assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b), "{}", path.display());
+                write_json_line(&mut scratch, &mut c, r, "t-1");
+                assert_eq!(String::from_utf8_lossy(&c), format!("before{}\n", String::from_utf8_lossy(&a)));
                 n += 1;
+                if n % 50 == 0 {
+                    // Records too long for the scratch buffer (a long sid,
+                    // huge values printed in full) come out the same.
+                    let mut big = r.clone();
+                    big.s.intpkt = Some(1e300);
+                    big.d.jit = Some(-3e299);
+                    for sid in ["t-1", &"s".repeat(65), &"x".repeat(5000)] {
+                        for r in [r, &big] {
+                            let (mut a, mut c) = (Vec::new(), Vec::new());
+                            write_json_generic(&mut a, r, sid);
+                            a.push(b'\n');
+                            write_json_line(&mut scratch, &mut c, r, sid);
+                            assert!(a == c, "{}: {} bytes", path.display(), a.len());
+                        }
+                    }
+                }
             }
         }
         assert!(n > 300, "only {n} records in the fixtures");
