@@ -4,7 +4,7 @@
 //! and formatting overlap on two cores and memory stays bounded.
 
 use crate::engine::{DnsRec, Sink};
-use crate::jsonline::{write_json_line, Scratch};
+use crate::jsonline::{json_lines, Lines};
 use crate::record::{write_csv, Rec, CSV_HEADER};
 use std::io::Write;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -36,7 +36,7 @@ pub struct FileSink {
     texts: Receiver<Vec<u8>>,
     last_sid: String,
     /// For the batches formatted on this thread.
-    scratch: Scratch,
+    lines: Lines,
     pub dns_count: u64,
 }
 
@@ -55,7 +55,8 @@ impl FileSink {
             .spawn(move || -> Result<(), String> {
                 let err = |e: std::io::Error| format!("write error: {e}");
                 let mut buf = Vec::with_capacity(2 << 20);
-                let mut scratch = Scratch::default();
+                // JSON is formatted in `lines`, CSV in `buf`.
+                let mut lines = Lines::default();
                 if csv {
                     buf.extend_from_slice(CSV_HEADER.as_bytes());
                     buf.push(b'\n');
@@ -63,7 +64,11 @@ impl FileSink {
                 for chunk in rx {
                     match chunk {
                         Chunk::Recs(mut recs, sid) => {
-                            format(&mut buf, &mut scratch, &recs, &sid, csv);
+                            if csv {
+                                format_csv(&mut buf, &recs, &sid);
+                            } else {
+                                json_lines(&mut lines, &recs, &sid, |t| out.write_all(t)).map_err(err)?;
+                            }
                             recs.clear();
                             let _ = back_tx.try_send(recs);
                         }
@@ -72,6 +77,10 @@ impl FileSink {
                             if !buf.is_empty() {
                                 out.write_all(&buf).map_err(err)?;
                                 buf.clear();
+                            }
+                            if !lines.is_empty() {
+                                out.write_all(lines.text()).map_err(err)?;
+                                lines.clear();
                             }
                             out.write_all(&t).map_err(err)?;
                             t.clear();
@@ -84,10 +93,11 @@ impl FileSink {
                     }
                 }
                 out.write_all(&buf).map_err(err)?;
+                out.write_all(lines.text()).map_err(err)?;
                 out.flush().map_err(err)
             })
             .map_err(|e| format!("cannot start writer thread: {e}"))?;
-        Ok(FileSink { tx: Some(tx), writer: Some(writer), csv, ending: false, turn: false, pending: Vec::with_capacity(BATCH), recycled: back_rx, texts, last_sid: String::new(), scratch: Scratch::default(), dns_count: 0 })
+        Ok(FileSink { tx: Some(tx), writer: Some(writer), csv, ending: false, turn: false, pending: Vec::with_capacity(BATCH), recycled: back_rx, texts, last_sid: String::new(), lines: Lines::default(), dns_count: 0 })
     }
 
     fn send(&mut self, sid: &str) -> Result<(), String> {
@@ -97,7 +107,17 @@ impl FileSink {
         self.turn = !self.turn;
         let chunk = if self.ending && self.turn {
             let mut text = self.texts.try_recv().unwrap_or_else(|_| Vec::with_capacity(self.pending.len() * 700));
-            format(&mut text, &mut self.scratch, &self.pending, sid, self.csv);
+            if self.csv {
+                format_csv(&mut text, &self.pending, sid);
+            } else {
+                let lines = &mut self.lines;
+                let _ = json_lines(lines, &self.pending, sid, |t| -> Result<(), ()> {
+                    text.extend_from_slice(t);
+                    Ok(())
+                });
+                text.extend_from_slice(lines.text());
+                lines.clear();
+            }
             self.pending.clear();
             Chunk::Text(text)
         } else {
@@ -164,13 +184,9 @@ impl Sink for FileSink {
     }
 }
 
-fn format(buf: &mut Vec<u8>, scratch: &mut Scratch, recs: &[Rec], sid: &str, csv: bool) {
+fn format_csv(buf: &mut Vec<u8>, recs: &[Rec], sid: &str) {
     for r in recs {
-        if csv {
-            write_csv(buf, r, sid);
-            buf.push(b'\n');
-        } else {
-            write_json_line(scratch, buf, r, sid);
-        }
+        write_csv(buf, r, sid);
+        buf.push(b'\n');
     }
 }

@@ -5,10 +5,10 @@
 //! is written by a helper of its own type. The tests check that both walks
 //! give the same text.
 //!
-//! The file writer formats into a `Scratch` buffer: its write position is
-//! masked into the buffer, so a copy needs no capacity check and no length
-//! update in memory, as each `Vec` append does (a record is some sixty of
-//! them). A record too long for the buffer is written again into the `Vec`.
+//! The file writer formats into `Lines`, a fixed buffer whose write position
+//! is masked into it, so a copy needs no capacity check and no length update
+//! in memory, as each `Vec` append does (a record is some sixty of them). A
+//! record that does not fit is taken back and written again the slow way.
 
 use crate::record::{proto_name, write_addr, write_float, write_mac, write_tcp_flags, write_time, write_uid, write_uint, Out, Rec};
 
@@ -60,26 +60,30 @@ fn secs<O: Out>(o: &mut O, us: i64) {
     write_float(o, us as f64 / 1e6)
 }
 
-/// Scratch size (a power of two): records take a few hundred bytes.
-const CAP: usize = 4096;
-/// Room past `CAP`: no single copy into the scratch is longer.
+/// Size of the lines buffer (a power of two); it is written out from 1 MiB.
+const CAP: usize = 1 << 21;
+/// Room past `CAP`: no single copy into the buffer is longer.
 const SLACK: usize = 64;
+/// Fill at which `json_lines` hands the text on.
+const FULL: usize = 1 << 20;
 
-/// The JSON lines writer's buffer for one record at a time (reused).
-pub struct Scratch {
+/// JSON lines formatted in place, ready to be written out (reused).
+pub struct Lines {
     b: Box<[u8; CAP + SLACK]>,
-    /// Bytes written; past `CAP` the record did not fit (the masked position
-    /// wrapped round) and is written again the slow way.
+    /// Bytes written; past `CAP` the last record did not fit (the masked
+    /// position wrapped round) and is taken back.
     n: usize,
 }
 
-impl Default for Scratch {
-    fn default() -> Scratch {
-        Scratch { b: Box::new([0; CAP + SLACK]), n: 0 }
+impl Default for Lines {
+    fn default() -> Lines {
+        // Made on the heap (a 2 MiB array would first be built on the stack).
+        let b = vec![0u8; CAP + SLACK].into_boxed_slice().try_into().expect("CAP + SLACK bytes");
+        Lines { b, n: 0 }
     }
 }
 
-impl Out for Scratch {
+impl Out for Lines {
     #[inline(always)]
     fn all<const N: usize>(&mut self, b: &[u8; N]) {
         const { assert!(N <= SLACK) };
@@ -111,18 +115,57 @@ impl Out for Scratch {
     }
 }
 
-/// Appends one JSON object and a newline, formatted in `scratch`.
-pub fn write_json_line(scratch: &mut Scratch, o: &mut Vec<u8>, r: &Rec, sid: &str) {
-    scratch.n = 0;
-    encode(scratch, r, sid);
-    scratch.byte(b'\n');
-    match scratch.b.get(..scratch.n) {
-        Some(text) if scratch.n <= CAP => o.extend_from_slice(text),
-        _ => {
-            write_json(o, r, sid);
-            o.push(b'\n');
+impl Lines {
+    /// The lines so far.
+    pub fn text(&self) -> &[u8] {
+        &self.b[..self.n.min(CAP)]
+    }
+    pub fn len(&self) -> usize {
+        self.n
+    }
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+    pub fn clear(&mut self) {
+        self.n = 0;
+    }
+    /// Appends one record as a JSON line; false, with nothing appended, if
+    /// it does not fit in the room left.
+    #[inline]
+    pub fn push(&mut self, r: &Rec, sid: &str) -> bool {
+        let start = self.n;
+        encode(self, r, sid);
+        self.byte(b'\n');
+        if self.n <= CAP {
+            true
+        } else {
+            self.n = start;
+            false
         }
     }
+}
+
+/// Appends the JSON lines of `recs` to `lines`, handing the text so far to
+/// `out` (and clearing it) when it passes 1 MiB or a record does not fit. A
+/// record too long even for the empty buffer goes to `out` by itself.
+pub fn json_lines<E>(lines: &mut Lines, recs: &[Rec], sid: &str, mut out: impl FnMut(&[u8]) -> Result<(), E>) -> Result<(), E> {
+    for r in recs {
+        if lines.len() >= FULL {
+            out(lines.text())?;
+            lines.clear();
+        }
+        if !lines.push(r, sid) {
+            out(lines.text())?;
+            lines.clear();
+            if !lines.push(r, sid) {
+                let mut v = Vec::new();
+                write_json(&mut v, r, sid);
+                v.push(b'\n');
+                out(&v)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Appends one JSON object (no newline).
@@ -289,7 +332,7 @@ mod tests {
     #[test]
     fn matches_the_generic_field_walk_on_every_fixture_record() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../test/fixtures/pcaps");
-        let mut n = 0;
+        let (mut n, mut all) = (0, Vec::new());
         for e in std::fs::read_dir(dir).expect("fixture captures") {
             let path = e.unwrap().path();
             if !path.to_string_lossy().contains(".pcap") {
@@ -307,32 +350,44 @@ mod tests {
             let mut meter = Meter::new(cfg, std::sync::Arc::new(SharedStats::default()), None, false);
             let mut sink = Collect(Vec::new());
             let _ = run_file(&path.to_string_lossy(), &mut meter, &mut sink, &std::sync::atomic::AtomicBool::new(false));
-            let mut scratch = Scratch::default();
             for r in &sink.0 {
-                let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), b"before".to_vec());
+                let (mut a, mut b) = (Vec::new(), Vec::new());
                 write_json(&mut a, r, "t-1");
                 write_json_generic(&mut b, r, "t-1");
                 assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b), "{}", path.display());
-                write_json_line(&mut scratch, &mut c, r, "t-1");
-                assert_eq!(String::from_utf8_lossy(&c), format!("before{}\n", String::from_utf8_lossy(&a)));
                 n += 1;
-                if n % 50 == 0 {
-                    // Records too long for the scratch buffer (a long sid,
-                    // huge values printed in full) come out the same.
-                    let mut big = r.clone();
-                    big.s.intpkt = Some(1e300);
-                    big.d.jit = Some(-3e299);
-                    for sid in ["t-1", &"s".repeat(65), &"x".repeat(5000)] {
-                        for r in [r, &big] {
-                            let (mut a, mut c) = (Vec::new(), Vec::new());
-                            write_json_generic(&mut a, r, sid);
-                            a.push(b'\n');
-                            write_json_line(&mut scratch, &mut c, r, sid);
-                            assert!(a == c, "{}: {} bytes", path.display(), a.len());
-                        }
-                    }
+            }
+            all.append(&mut sink.0);
+        }
+        // The same text through the lines buffer: many times over (it is
+        // handed on at 1 MiB and when full), with a sid too long for it, and
+        // with huge values printed in full.
+        let mut lines = Lines::default();
+        let mut big = all[7].clone();
+        big.s.intpkt = Some(1e300);
+        big.d.jit = Some(-3e299);
+        all.push(big);
+        let long = "x".repeat(5000);
+        for sid in ["t-1", "s".repeat(65).as_str(), &long] {
+            let mut want = Vec::new();
+            let rounds = if sid.len() > 100 { 1 } else { 40 };
+            for _ in 0..rounds {
+                for r in &all {
+                    write_json(&mut want, r, sid);
+                    want.push(b'\n');
                 }
             }
+            let mut got = Vec::new();
+            for _ in 0..rounds {
+                json_lines(&mut lines, &all, sid, |t| -> Result<(), ()> {
+                    got.extend_from_slice(t);
+                    Ok(())
+                })
+                .unwrap();
+            }
+            got.extend_from_slice(lines.text());
+            lines.clear();
+            assert!(got == want, "sid of {} bytes: {} bytes, {} expected", sid.len(), got.len(), want.len());
         }
         assert!(n > 300, "only {n} records in the fixtures");
     }
