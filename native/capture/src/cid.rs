@@ -52,16 +52,32 @@ pub fn community_id(addr_len: usize, saddr: &[u8; 16], daddr: &[u8; 16], proto: 
     CommunityId(<sha1::Sha1 as sha1::Digest>::digest(&buf[..len]).into())
 }
 
-/// Standard padded base64 of a SHA-1 digest (20 bytes -> 28 characters).
-fn base64(data: &[u8; 20], out: &mut [u8]) {
+/// Every 12-bit value as two base64 characters.
+const PAIRS64: [[u8; 2]; 4096] = {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (c, o) in data.chunks(3).zip(out.chunks_exact_mut(4)) {
-        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
-        o[0] = T[(n >> 18) as usize & 63];
-        o[1] = T[(n >> 12) as usize & 63];
-        o[2] = if c.len() > 1 { T[(n >> 6) as usize & 63] } else { b'=' };
-        o[3] = if c.len() > 2 { T[n as usize & 63] } else { b'=' };
+    let mut t = [[0u8; 2]; 4096];
+    let mut x = 0;
+    while x < 4096 {
+        t[x] = [T[x >> 6], T[x & 63]];
+        x += 1;
     }
+    t
+};
+
+/// Standard padded base64 of a SHA-1 digest (20 bytes -> 28 characters):
+/// six whole 3-byte groups, then the last two bytes and one `=`; two
+/// characters a table lookup.
+fn base64(data: &[u8; 20], out: &mut [u8]) {
+    let out: &mut [u8; 28] = (&mut out[..28]).try_into().expect("28 bytes of base64");
+    let mut put = |i: usize, n: u32| {
+        let (a, b) = (PAIRS64[(n >> 12) as usize & 4095], PAIRS64[n as usize & 4095]);
+        out[4 * i..4 * i + 4].copy_from_slice(&[a[0], a[1], b[0], b[1]]);
+    };
+    for i in 0..6 {
+        put(i, (data[3 * i] as u32) << 16 | (data[3 * i + 1] as u32) << 8 | data[3 * i + 2] as u32);
+    }
+    put(6, (data[18] as u32) << 16 | (data[19] as u32) << 8);
+    out[27] = b'=';
 }
 
 #[cfg(test)]
@@ -72,6 +88,25 @@ mod tests {
         let mut x = [0u8; 16];
         x[..4].copy_from_slice(&a);
         x
+    }
+
+    #[test]
+    fn base64_as_written_bit_by_bit() {
+        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..10_000 {
+            let mut d = [0u8; 20];
+            for b in d.iter_mut() {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                *b = (x >> 56) as u8;
+            }
+            let bits: Vec<u8> = d.iter().flat_map(|b| (0..8).rev().map(move |i| (b >> i) & 1)).chain([0, 0]).collect();
+            let mut want: Vec<u8> = bits.chunks(6).map(|c| T[c.iter().fold(0, |a, &b| a << 1 | b as usize)]).collect();
+            want.push(b'=');
+            let mut got = [0u8; 28];
+            base64(&d, &mut got);
+            assert_eq!(got.to_vec(), want);
+        }
     }
 
     #[test]

@@ -233,6 +233,16 @@ mod tests {
     }
 
     #[test]
+    fn odd_label_bytes_are_escaped() {
+        let mut m = vec![6, b'a', b'.', b'\\', 0, 0xff, b' ', 3, b'c', b'o', b'm', 0];
+        let mut s = "left over".to_string();
+        assert_eq!(name(&m, 0, &mut s), Some(m.len()));
+        assert_eq!(s, "a\\046\\092\\000\\255\\032.com");
+        m.truncate(9);
+        assert_eq!(name(&m, 0, &mut s), None);
+    }
+
+    #[test]
     fn pointer_loop_is_refused() {
         let mut m = vec![0, 0, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0];
         m.extend_from_slice(&[0xc0, 12]);

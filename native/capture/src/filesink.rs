@@ -4,7 +4,8 @@
 //! and formatting overlap on two cores and memory stays bounded.
 
 use crate::engine::{DnsRec, Sink};
-use crate::record::{write_csv, write_json, Rec, CSV_HEADER};
+use crate::jsonline::{json_lines, Lines};
+use crate::record::{write_csv, Rec, CSV_HEADER};
 use std::io::Write;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
@@ -34,6 +35,8 @@ pub struct FileSink {
     /// Text buffers coming back from the writer, likewise.
     texts: Receiver<Vec<u8>>,
     last_sid: String,
+    /// For the batches formatted on this thread.
+    lines: Lines,
     pub dns_count: u64,
 }
 
@@ -52,6 +55,8 @@ impl FileSink {
             .spawn(move || -> Result<(), String> {
                 let err = |e: std::io::Error| format!("write error: {e}");
                 let mut buf = Vec::with_capacity(2 << 20);
+                // JSON is formatted in `lines`, CSV in `buf`.
+                let mut lines = Lines::default();
                 if csv {
                     buf.extend_from_slice(CSV_HEADER.as_bytes());
                     buf.push(b'\n');
@@ -59,7 +64,11 @@ impl FileSink {
                 for chunk in rx {
                     match chunk {
                         Chunk::Recs(mut recs, sid) => {
-                            format(&mut buf, &recs, &sid, csv);
+                            if csv {
+                                format_csv(&mut buf, &recs, &sid);
+                            } else {
+                                json_lines(&mut lines, &recs, &sid, |t| out.write_all(t)).map_err(err)?;
+                            }
                             recs.clear();
                             let _ = back_tx.try_send(recs);
                         }
@@ -68,6 +77,10 @@ impl FileSink {
                             if !buf.is_empty() {
                                 out.write_all(&buf).map_err(err)?;
                                 buf.clear();
+                            }
+                            if !lines.is_empty() {
+                                out.write_all(lines.text()).map_err(err)?;
+                                lines.clear();
                             }
                             out.write_all(&t).map_err(err)?;
                             t.clear();
@@ -80,10 +93,11 @@ impl FileSink {
                     }
                 }
                 out.write_all(&buf).map_err(err)?;
+                out.write_all(lines.text()).map_err(err)?;
                 out.flush().map_err(err)
             })
             .map_err(|e| format!("cannot start writer thread: {e}"))?;
-        Ok(FileSink { tx: Some(tx), writer: Some(writer), csv, ending: false, turn: false, pending: Vec::with_capacity(BATCH), recycled: back_rx, texts, last_sid: String::new(), dns_count: 0 })
+        Ok(FileSink { tx: Some(tx), writer: Some(writer), csv, ending: false, turn: false, pending: Vec::with_capacity(BATCH), recycled: back_rx, texts, last_sid: String::new(), lines: Lines::default(), dns_count: 0 })
     }
 
     fn send(&mut self, sid: &str) -> Result<(), String> {
@@ -93,7 +107,17 @@ impl FileSink {
         self.turn = !self.turn;
         let chunk = if self.ending && self.turn {
             let mut text = self.texts.try_recv().unwrap_or_else(|_| Vec::with_capacity(self.pending.len() * 700));
-            format(&mut text, &self.pending, sid, self.csv);
+            if self.csv {
+                format_csv(&mut text, &self.pending, sid);
+            } else {
+                let lines = &mut self.lines;
+                let _ = json_lines(lines, &self.pending, sid, |t| -> Result<(), ()> {
+                    text.extend_from_slice(t);
+                    Ok(())
+                });
+                text.extend_from_slice(lines.text());
+                lines.clear();
+            }
             self.pending.clear();
             Chunk::Text(text)
         } else {
@@ -160,13 +184,9 @@ impl Sink for FileSink {
     }
 }
 
-fn format(buf: &mut Vec<u8>, recs: &[Rec], sid: &str, csv: bool) {
+fn format_csv(buf: &mut Vec<u8>, recs: &[Rec], sid: &str) {
     for r in recs {
-        if csv {
-            write_csv(buf, r, sid);
-        } else {
-            write_json(buf, r, sid);
-        }
+        write_csv(buf, r, sid);
         buf.push(b'\n');
     }
 }

@@ -129,7 +129,7 @@ const OCTETS: [[u8; 5]; 256] = {
     t
 };
 
-pub fn write_addr(o: &mut Vec<u8>, a: &Addr) {
+pub fn write_addr(o: &mut impl Out, a: &Addr) {
     match a {
         Addr::V4(b) => {
             // Each octet from a table of "0." to "255." (its length in the last byte).
@@ -143,7 +143,12 @@ pub fn write_addr(o: &mut Vec<u8>, a: &Addr) {
             put(o, &t, n - 1);
         }
         Addr::V6(b) => {
-            let _ = write!(o, "{}", std::net::Ipv6Addr::from(*b));
+            // At most 45 characters (an IPv4-mapped address).
+            let mut t = [0u8; 48];
+            let mut w = &mut t[..];
+            let _ = write!(w, "{}", std::net::Ipv6Addr::from(*b));
+            let n = 48 - w.len();
+            o.first(&t, n);
         }
         Addr::Mac(m) => write_mac(o, m),
     }
@@ -161,31 +166,71 @@ const HEX2: [[u8; 2]; 256] = {
     t
 };
 
-pub(crate) fn write_mac(o: &mut Vec<u8>, m: &[u8; 6]) {
+pub(crate) fn write_mac(o: &mut impl Out, m: &[u8; 6]) {
     let h = |i: usize| HEX2[m[i] as usize];
     let (a, b, c, d, e, f) = (h(0), h(1), h(2), h(3), h(4), h(5));
-    o.extend_from_slice(&[a[0], a[1], b':', b[0], b[1], b':', c[0], c[1], b':', d[0], d[1], b':', e[0], e[1], b':', f[0], f[1]]);
+    o.all(&[a[0], a[1], b':', b[0], b[1], b':', c[0], c[1], b':', d[0], d[1], b':', e[0], e[1], b':', f[0], f[1]]);
 }
 
-/// Appends the first `n` bytes of `b`. The whole fixed-size array is copied and
-/// the surplus cut off again: a copy of known size compiles to a few moves,
-/// where a copy of a run-time length is a call to memcpy (and formatting makes
-/// dozens of short copies per record).
+/// Where the text helpers write: a `Vec` (CSV, DNS answers, JavaScript's
+/// records) or the JSON lines writer's scratch buffer (jsonline.rs).
+pub trait Out {
+    /// Appends all of `b`.
+    fn all<const N: usize>(&mut self, b: &[u8; N]);
+    /// Appends the first `n` bytes of `b` (`n` <= N). The whole fixed-size
+    /// array is copied and the surplus cut off again: a copy of known size
+    /// compiles to a few moves, where a copy of a run-time length is a call to
+    /// memcpy (and formatting makes dozens of short copies per record).
+    fn first<const N: usize>(&mut self, b: &[u8; N], n: usize);
+    fn byte(&mut self, c: u8);
+    /// Appends a slice of run-time length.
+    fn slice(&mut self, s: &[u8]);
+}
+
+impl Out for Vec<u8> {
+    #[inline(always)]
+    fn all<const N: usize>(&mut self, b: &[u8; N]) {
+        self.extend_from_slice(b);
+    }
+    #[inline(always)]
+    fn first<const N: usize>(&mut self, b: &[u8; N], n: usize) {
+        let len = self.len();
+        self.extend_from_slice(b);
+        self.truncate(len + n.min(N));
+    }
+    #[inline(always)]
+    fn byte(&mut self, c: u8) {
+        self.push(c);
+    }
+    #[inline(always)]
+    fn slice(&mut self, s: &[u8]) {
+        self.extend_from_slice(s);
+    }
+}
+
 #[inline(always)]
-fn put<const N: usize>(o: &mut Vec<u8>, b: &[u8; N], n: usize) {
-    let len = o.len();
-    o.extend_from_slice(b);
-    o.truncate(len + n.min(N));
+fn put<const N: usize>(o: &mut impl Out, b: &[u8; N], n: usize) {
+    o.first(b, n)
 }
 
-pub(crate) fn write_time(o: &mut Vec<u8>, us: i64) {
+pub(crate) fn write_time(o: &mut impl Out, us: i64) {
     let (s, f) = (us.div_euclid(1_000_000), us.rem_euclid(1_000_000));
+    if (1_000_000_000..10_000_000_000).contains(&s) {
+        // Capture times (2001 to 2286): ten digits, the point and six more in one copy.
+        let s = s as u64;
+        let (top, r) = ((s / 100_000_000) as usize * 2, (s % 100_000_000) as u32);
+        let (a, b) = (r / 10_000, r % 10_000);
+        let p = |x: u32| [PAIRS[x as usize / 100 * 2], PAIRS[x as usize / 100 * 2 + 1], PAIRS[x as usize % 100 * 2], PAIRS[x as usize % 100 * 2 + 1]];
+        let (a, b, c) = (p(a), p(b), six_digits(f as u32));
+        o.all(&[PAIRS[top], PAIRS[top + 1], a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], b'.', c[0], c[1], c[2], c[3], c[4], c[5]]);
+        return;
+    }
     if s < 0 {
-        o.push(b'-');
+        o.byte(b'-');
     }
     write_uint(o, s.unsigned_abs());
     let b = six_digits(f as u32);
-    o.extend_from_slice(&[b'.', b[0], b[1], b[2], b[3], b[4], b[5]]);
+    o.all(&[b'.', b[0], b[1], b[2], b[3], b[4], b[5]]);
 }
 
 /// "00" to "99": numbers are written two digits at a time.
@@ -196,27 +241,34 @@ const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 8081828384858687888990919293949596979899";
 
 #[inline(always)]
-pub(crate) fn write_uint(o: &mut Vec<u8>, v: u64) {
+pub(crate) fn write_uint(o: &mut impl Out, v: u64) {
     // Counts, sizes, TTLs and ports are mostly short.
     if v < 10 {
-        o.push(b'0' + v as u8);
+        o.byte(b'0' + v as u8);
     } else if v < 100 {
         let d = v as usize * 2;
-        o.extend_from_slice(&[PAIRS[d], PAIRS[d + 1]]);
+        o.all(&[PAIRS[d], PAIRS[d + 1]]);
     } else {
         write_long_uint(o, v);
     }
 }
 
 #[inline(never)]
-fn write_long_uint(o: &mut Vec<u8>, mut v: u64) {
+fn write_long_uint(o: &mut impl Out, mut v: u64) {
     if v < 10_000 {
         let (hi, lo) = ((v / 100) as usize, (v % 100) as usize * 2);
         if hi < 10 {
-            o.extend_from_slice(&[b'0' + hi as u8, PAIRS[lo], PAIRS[lo + 1]]);
+            o.all(&[b'0' + hi as u8, PAIRS[lo], PAIRS[lo + 1]]);
         } else {
-            o.extend_from_slice(&[PAIRS[hi * 2], PAIRS[hi * 2 + 1], PAIRS[lo], PAIRS[lo + 1]]);
+            o.all(&[PAIRS[hi * 2], PAIRS[hi * 2 + 1], PAIRS[lo], PAIRS[lo + 1]]);
         }
+        return;
+    }
+    if v < 100_000 {
+        // Five digits (ports, TCP windows, byte counts) without the digit count.
+        let (top, r) = ((v / 10_000) as u8, (v % 10_000) as usize);
+        let (hi, lo) = (r / 100 * 2, r % 100 * 2);
+        o.all(&[b'0' + top, PAIRS[hi], PAIRS[hi + 1], PAIRS[lo], PAIRS[lo + 1]]);
         return;
     }
     let n = v.ilog10() as usize + 1;
@@ -259,13 +311,13 @@ fn six_digits(mut f: u32) -> [u8; 6] {
     b
 }
 
-pub(crate) fn write_float(o: &mut Vec<u8>, v: f64) {
+pub(crate) fn write_float(o: &mut impl Out, v: f64) {
     // Rounded to a millionth (a microsecond, or a millionth of a byte), printed
     // as fixed point without trailing zeros: the same text as the shortest
     // round-trip form for these values, at a fraction of its cost.
     let x = v * 1e6;
     if !x.is_finite() || x.abs() >= 9.0e15 {
-        let _ = write!(o, "{}", if v.is_finite() { v } else { 0.0 });
+        o.slice(format!("{}", if v.is_finite() { v } else { 0.0 }).as_bytes());
         return;
     }
     // x.round() (half away from zero) without the libm call: below 2^53 the
@@ -280,7 +332,7 @@ pub(crate) fn write_float(o: &mut Vec<u8>, v: f64) {
         t
     };
     if n < 0 {
-        o.push(b'-');
+        o.byte(b'-');
     }
     let n = n.unsigned_abs();
     write_uint(o, n / 1_000_000);
@@ -293,12 +345,30 @@ pub(crate) fn write_float(o: &mut Vec<u8>, v: f64) {
     }
 }
 
-pub(crate) fn write_tcp_flags(o: &mut Vec<u8>, f: u8) {
-    for (i, c) in b"FSRPAUEC".iter().enumerate() {
-        if f & (1 << i) != 0 {
-            o.push(*c);
+/// Every TCP flags byte as letters (FSRPAUEC order), its length in the last byte.
+const TCP_FLAGS: [[u8; 9]; 256] = {
+    let mut t = [[0u8; 9]; 256];
+    let mut f = 0;
+    while f < 256 {
+        let mut n = 0;
+        let mut i = 0;
+        while i < 8 {
+            if f & (1 << i) != 0 {
+                t[f][n] = b"FSRPAUEC"[i];
+                n += 1;
+            }
+            i += 1;
         }
+        t[f][8] = n as u8;
+        f += 1;
     }
+    t
+};
+
+pub(crate) fn write_tcp_flags(o: &mut impl Out, f: u8) {
+    let t = &TCP_FLAGS[f as usize];
+    let b: &[u8; 8] = t[..8].try_into().expect("8 of 9 bytes");
+    put(o, b, t[8] as usize);
 }
 
 fn flgs_str(f: &[u8; 8]) -> &str {
@@ -459,7 +529,7 @@ fn write_value(o: &mut Vec<u8>, v: &V, quote: bool) {
 }
 
 /// The uid: 24 hex digits (64 bits of the first word, 32 of the second).
-pub(crate) fn write_uid(o: &mut Vec<u8>, u: &[u64; 2], quote: bool) {
+pub(crate) fn write_uid(o: &mut impl Out, u: &[u64; 2], quote: bool) {
     let mut t = [b'"'; 26];
     let hi = u[0].to_be_bytes();
     let lo = u[1].to_be_bytes();
@@ -474,10 +544,10 @@ pub(crate) fn write_uid(o: &mut Vec<u8>, u: &[u64; 2], quote: bool) {
         t[18 + 2 * i] = b;
     }
     if quote {
-        o.extend_from_slice(&t);
+        o.all(&t);
     } else {
         let b: &[u8; 24] = t[1..25].try_into().expect("24 of 26 bytes");
-        o.extend_from_slice(b);
+        o.all(b);
     }
 }
 
@@ -539,7 +609,7 @@ mod tests {
     }
 
     #[test]
-    fn floats_and_integers_print_as_before() {
+    fn floats_integers_and_tcp_flags_print_as_before() {
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         let mut vals = vec![0.0, -0.0, 0.5e-6, -0.5e-6, 1.5e-6, 2.5e-6, 0.4999999e-6, 8.999999e9, 9.0e9, 4.5e9, 1e300, f64::NAN, f64::INFINITY, -12.3456785];
         for _ in 0..200_000 {
@@ -553,6 +623,21 @@ mod tests {
             let mut o = Vec::new();
             write_float(&mut o, v);
             assert_eq!(String::from_utf8(o).unwrap(), reference(v), "{v:e}");
+        }
+        for us in [0i64, -1, -1_000_000, -1_500_000, 999_999_999_999_999, 1_000_000_000_000_000, 1_700_000_000_123_456, 9_999_999_999_999_999, 10_000_000_000_000_000, i64::MAX, i64::MIN + 1]
+            .into_iter()
+            .chain((0..100_000i64).map(|i| 1_000_000_000_000_000 + i * 89_999_999_999_987))
+        {
+            let mut o = Vec::new();
+            write_time(&mut o, us);
+            let (s, f) = (us.div_euclid(1_000_000), us.rem_euclid(1_000_000));
+            assert_eq!(String::from_utf8(o).unwrap(), format!("{s}.{f:06}"));
+        }
+        for f in 0..=255u8 {
+            let mut o = Vec::new();
+            write_tcp_flags(&mut o, f);
+            let want: String = "FSRPAUEC".chars().enumerate().filter(|(i, _)| f & (1 << i) != 0).map(|(_, c)| c).collect();
+            assert_eq!(String::from_utf8(o).unwrap(), want);
         }
         for v in (0..100_000u64).chain([u64::MAX, 1 << 32, 9_999, 10_000, 99_999_999, 100_000_000]) {
             let mut o = Vec::new();
