@@ -60,6 +60,15 @@ fn secs<O: Out>(o: &mut O, us: i64) {
     write_float(o, us as f64 / 1e6)
 }
 
+/// A port, or null for a protocol without ports (the key stays, as in the catalogue).
+#[inline(always)]
+fn port<O: Out>(o: &mut O, p: Option<u16>) {
+    match p {
+        Some(p) => write_uint(o, p as u64),
+        None => o.all(b"null"),
+    }
+}
+
 /// Size of the lines buffer (a power of two); it is written out from 1 MiB.
 const CAP: usize = 1 << 21;
 /// Room past `CAP`: no single copy into the buffer is longer.
@@ -224,19 +233,13 @@ fn encode<O: Out>(o: &mut O, r: &Rec, sid: &str) {
     }
     write_addr(o, &r.saddr);
     o.all(b"\",\"sport\":");
-    match r.sport {
-        Some(p) => write_uint(o, p as u64),
-        None => o.all(b"null"),
-    }
+    port(o, r.sport);
     o.all(b",\"dir\":\"");
     o.slice(r.dir.as_bytes());
     o.all(b"\",\"daddr\":\"");
     write_addr(o, &r.daddr);
     o.all(b"\",\"dport\":");
-    match r.dport {
-        Some(p) => write_uint(o, p as u64),
-        None => o.all(b"null"),
-    }
+    port(o, r.dport);
     key!(o, "spkts");
     write_uint(o, r.spkts);
     key!(o, "dpkts");
