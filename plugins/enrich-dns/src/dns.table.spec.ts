@@ -1,4 +1,4 @@
-import { PassiveDnsTable } from './dns.table';
+import { addrKey, PassiveDnsTable } from './dns.table';
 
 describe('PassiveDnsTable', () => {
   it('gives each client the name it was told, and others the latest answer', () => {
@@ -77,5 +77,39 @@ describe('PassiveDnsTable keys', () => {
     t.add('c', 'a3', 'three.example', 1002, 300);
     expect(t.lookup('c', 'a1', 1010)).toBeUndefined();
     expect([t.lookup('c', 'a2', 1010), t.lookup('c', 'a3', 1010)]).toEqual(['two.example', 'three.example']);
+  });
+});
+
+describe('addrKey', () => {
+  it('gives a dotted-quad IPv4 address its value as a 32-bit integer, and keeps any other text', () => {
+    expect(addrKey('0.0.0.0')).toBe(0);
+    expect(addrKey('10.1.2.3')).toBe((10 << 24) | (1 << 16) | (2 << 8) | 3);
+    expect(addrKey('255.255.255.255')).toBe(-1);
+    expect(addrKey('198.51.100.7')).toBe((198 << 24) | (51 << 16) | (100 << 8) | 7);
+    for (const s of [
+      '010.1.2.3',
+      '10.1.2.03',
+      '256.1.1.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      '1..2.3',
+      '1.2.3.',
+      ' 1.2.3.4',
+      '::1',
+      '0',
+      '',
+    ])
+      expect(addrKey(s)).toBe(s);
+  });
+
+  it('keeps an address and other text with the same digits apart in the table', () => {
+    const t = new PassiveDnsTable(100, 0);
+    t.add('10.0.0.1', '0.0.0.0', 'zero.example', 1000, 300);
+    t.add('10.0.0.1', '0', 'text.example', 1000, 300);
+    t.add('10.0.0.1', '010.0.0.1', 'padded.example', 1000, 300);
+    expect(t.lookup('10.0.0.1', '0.0.0.0', 1010)).toBe('zero.example');
+    expect(t.lookup('10.0.0.1', '0', 1010)).toBe('text.example');
+    expect(t.lookup('10.0.0.1', '10.0.0.1', 1010)).toBeUndefined();
+    expect(t.lookup('10.0.0.1', '010.0.0.1', 1010)).toBe('padded.example');
   });
 });

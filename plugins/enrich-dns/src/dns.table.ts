@@ -4,9 +4,9 @@
  * different names (split horizon, CDNs, a rogue resolver) each keep theirs,
  * and its last two answers from anyone, for flows whose client's own lookup
  * was not seen. Times are the capture's (epoch seconds), not the wall clock,
- * so replaying an old capture works. Keys are the address and client strings
- * as they come (no concatenated keys: building and hashing a new string per
- * lookup would dominate the cost).
+ * so replaying an old capture works. Keys are the address and client as they
+ * come (no concatenated keys: building and hashing a new string per lookup
+ * would dominate the cost), an IPv4 address as its 32-bit value (addrKey).
  */
 
 export interface Resolution {
@@ -54,16 +54,42 @@ function extend(old: Resolution | undefined, r: Resolution): Resolution {
   return { name: r.name, time: old.time, until: Math.max(old.until, r.until) };
 }
 
+/**
+ * The table's key for an address: a dotted-quad IPv4 address in its usual
+ * form (no leading zeros) as its value, a signed 32-bit integer, which V8
+ * holds unboxed and a Map hashes as a number; any other text as it is. The
+ * address strings of flows are new objects each time (one per record, from
+ * the sensor or JSON.parse), so a string key costs hashing its text on every
+ * lookup, and more in a property lookup (finding the string's unique copy in
+ * V8's string table first); reading the four numbers is cheaper.
+ */
+export function addrKey(s: string): string | number {
+  const len = s.length;
+  if (len < 7 || len > 15) return s;
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part > 255 || dots === 3) return s;
+      n = (n << 8) | part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57 && digits < 3 && !(digits === 1 && part === 0)) {
+      part = part * 10 + (c - 48);
+      digits++;
+    } else return s;
+  }
+  if (dots !== 3 || digits === 0 || part > 255) return s;
+  return (n << 8) | part;
+}
+
 export class PassiveDnsTable {
-  /** In order of the latest answer: the first address is the one to evict. */
-  private readonly byAddr = new Map<string, AddrEntry>();
-  /**
-   * The same entries for lookups: a prototype-less object, which V8 keeps as
-   * a dictionary of internalized strings and searches by comparing pointers
-   * (a Map reads and compares every candidate key by content). The Map stays
-   * for its order, touched only when answers come.
-   */
-  private readonly index: Record<string, AddrEntry> = Object.create(null) as Record<string, AddrEntry>;
+  /** By addrKey(address), in order of the latest answer: the first address is the one to evict. */
+  private readonly byAddr = new Map<string | number, AddrEntry>();
   private entries = 0;
   evicted = 0;
 
@@ -80,13 +106,13 @@ export class PassiveDnsTable {
   /** Records that `client` was told `addr` is `name` at `time`, valid for `ttl` seconds. */
   add(client: string, addr: string, name: string, time: number, ttl: number): void {
     const r: Resolution = { name, time, until: time + Math.max(0, ttl) + this.graceSec };
-    let e = this.byAddr.get(addr);
+    const key = addrKey(addr);
+    let e = this.byAddr.get(key);
     if (!e) {
       e = new AddrEntry(r.name, r.time, r.until, client);
-      this.index[addr] = e;
       this.entries++;
     } else {
-      this.byAddr.delete(addr);
+      this.byAddr.delete(key);
       const cur: Resolution = { name: e.name, time: e.time, until: e.until };
       let first = e.mine ?? cur;
       if (client === e.client) {
@@ -107,11 +133,10 @@ export class PassiveDnsTable {
       e.until = next.until;
       e.mine = first.name === next.name && first.time === next.time && first.until === next.until ? undefined : first;
     }
-    this.byAddr.set(addr, e);
+    this.byAddr.set(key, e);
     while (this.entries > this.maxEntries) {
-      const [oldest, old] = this.byAddr.entries().next().value as [string, AddrEntry];
+      const [oldest, old] = this.byAddr.entries().next().value as [string | number, AddrEntry];
       this.byAddr.delete(oldest);
-      delete this.index[oldest];
       const n = 1 + (old.others?.size ?? 0);
       this.entries -= n;
       this.evicted += n;
@@ -123,7 +148,7 @@ export class PassiveDnsTable {
    * TTL and grace: the client's own answer first, else the latest anyone got.
    */
   lookup(client: string, addr: string, t: number): string | undefined {
-    const e = this.index[addr];
+    const e = this.byAddr.get(addrKey(addr));
     if (e === undefined) return undefined;
     // The first client's own answer needs checking only when it differs from `cur`.
     const mine =

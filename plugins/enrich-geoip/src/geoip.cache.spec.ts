@@ -53,4 +53,53 @@ describe('ClockCache', () => {
     expect(c.get('valueOf')).toBeUndefined();
     expect(c.size).toBe(keys.length);
   });
+
+  it('keeps integer keys apart from their text, and other numbers too', () => {
+    const c = new ClockCache<string>(10);
+    c.add(0, 'int 0');
+    c.add('0', 'text 0');
+    c.add(-1, 'int -1');
+    c.add(0.5, 'half');
+    c.add(2 ** 40, 'big');
+    expect([c.get(0), c.get('0'), c.get(-1), c.get(0.5), c.get(2 ** 40)]).toEqual([
+      'int 0',
+      'text 0',
+      'int -1',
+      'half',
+      'big',
+    ]);
+    expect([c.get(1), c.get(-0.5), c.get('-1')]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('answers exactly what a plain map of its live keys would, through growth and evictions', () => {
+    const max = 3000;
+    const c = new ClockCache<number>(max);
+    const held = new Map<number, number>();
+    const order: number[] = [];
+    let s = 12345;
+    const next = (): number => (s = (Math.imul(s, 1103515245) + 12345) | 0);
+    for (let n = 0; n < 40_000; n++) {
+      // Clustered keys (neighbouring addresses) and scattered ones, both signs.
+      const k = n % 3 === 0 ? next() : (next() & 0x1fff) - 0x1000;
+      const got = c.get(k);
+      if (held.has(k)) expect(got).toBe(held.get(k));
+      else {
+        expect(got).toBeUndefined();
+        c.add(k, n);
+        held.set(k, n);
+        order.push(k);
+      }
+      // What the cache dropped is whatever it no longer answers; it holds at most max.
+      if (n % 1000 === 999) {
+        for (const [hk, hv] of held) {
+          const v = c.get(hk);
+          if (v === undefined) held.delete(hk);
+          else expect(v).toBe(hv);
+        }
+        expect(held.size).toBe(Math.min(max, c.size));
+        expect(c.size).toBeLessThanOrEqual(max);
+      }
+    }
+    expect(order.length).toBeGreaterThan(max);
+  });
 });

@@ -177,11 +177,18 @@ export class GeoipEnricher implements HandlerService {
     await this.ctx.emit(out);
   }
 
+  /**
+   * The cache keys an IPv4 address by its value (as a signed 32-bit integer,
+   * which V8 holds unboxed): parsing the text is cheaper than hashing it, and
+   * the number serves the search-tree walk on a miss. Other text is its own key.
+   */
   private answer(gen: Generation, addr: string): Answer {
-    let a = gen.cache.get(addr);
+    const v4 = parseIpv4(addr);
+    const key = v4 >= 0 ? v4 | 0 : addr;
+    let a = gen.cache.get(key);
     if (a === undefined) {
-      a = this.resolve(gen, addr);
-      gen.cache.add(addr, a);
+      a = this.resolveParsed(gen, addr, v4);
+      gen.cache.add(key, a);
     } else this.figures.cacheHits++;
     return a;
   }
@@ -262,8 +269,11 @@ export class GeoipEnricher implements HandlerService {
   resolve(gen: Generation | undefined, addr: string): Answer {
     gen ??= this.gen;
     if (!gen) throw new Error('enrich-geoip is not started');
-    // Parsed once: for the special ranges and for the databases' search trees.
-    const v4 = parseIpv4(addr);
+    return this.resolveParsed(gen, addr, parseIpv4(addr));
+  }
+
+  /** resolve() for an address already parsed (`v4`: parseIpv4 of it), for the special ranges and the search trees. */
+  private resolveParsed(gen: Generation, addr: string, v4: number): Answer {
     if (this.config.labelSpecial) {
       const net = v4 >= 0 ? v4Label(v4) : specialLabel(addr);
       if (net) return specialAnswer(net);
