@@ -1,4 +1,3 @@
-import { jsonLines } from '@panoptes/plugin-sdk';
 import { BatchHandler, Bus, DeadLetter, deadLetterTopic, SubscribeOptions, Subscription, TopicStats } from './bus';
 
 export interface EmbeddedBusOptions {
@@ -113,13 +112,10 @@ export class EmbeddedBus implements Bus {
       return;
     }
     const puts: Promise<void>[] = [];
-    // JSON texts a source attached are for encoders on the way out of the process; in-process
-    // subscribers get the records alone, so what they write does not depend on the input's spelling.
-    const batch = jsonLines(records) ? records.slice() : records;
     for (const consumers of groups.values()) {
       if (consumers.length === 1 || !key) {
         const c = consumers.length === 1 ? consumers[0] : consumers[Math.floor(Math.random() * consumers.length)];
-        puts.push(this.putChunks(c, batch as unknown[]));
+        puts.push(this.putChunks(c, records as unknown[]));
       } else {
         const parts: unknown[][] = consumers.map(() => []);
         for (const r of records) parts[hash(key(r)) % consumers.length].push(r);

@@ -8,9 +8,9 @@
  * lands in one partition whoever produced it.
  *
  * A batch that carries its records' JSON text (see jsonLines in the plugin
- * SDK: a source that read them from JSON lines) is sent as that text rather
- * than encoded again; decoding hands the consumer each record's line the
- * same way, for a sink that writes JSON lines.
+ * SDK: a batch a consumer decoded, handed on unchanged) is sent as that text
+ * rather than encoded again; decoding hands the consumer each record's line
+ * the same way, for a sink that writes JSON lines.
  */
 import { jsonLines } from '@panoptes/plugin-sdk';
 

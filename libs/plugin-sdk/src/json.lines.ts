@@ -1,6 +1,6 @@
 /**
  * A batch of records may carry the JSON text of each of its records: the
- * line a source read them from, or the line the Kafka bus decoded them from.
+ * line the Kafka bus decoded them from.
  * A writer of JSON (the Kafka bus publishing, sink-file writing JSON lines)
  * then uses that text instead of encoding the records again; parsing and
  * re-encoding a record that nobody changed is pure cost.

@@ -66,7 +66,7 @@ describe('source-jsonl', () => {
     expect(run.counters.bad_lines).toBe(3);
   });
 
-  it('emits each batch in order with the lines its records were read from', async () => {
+  it('emits each batch in order, without the text its records were spelled in', async () => {
     const path = join(dir, 'in.jsonl');
     const lines = [line('a'), ` ${line('b')} `, 'oops', line('c')];
     writeFileSync(path, lines.join('\r\n') + '\n');
@@ -82,7 +82,8 @@ describe('source-jsonl', () => {
     await source.done;
     await source.stop();
     expect(batches.map((b) => b.map((r) => (r as { uid: string }).uid))).toEqual([['a', 'b'], ['c']]);
-    expect(batches.map((b) => jsonLines(b))).toEqual([[lines[0], lines[1]], [lines[3]]]);
+    // ` {…} ` must not reach a JSON sink as spelled, over Kafka or in process.
+    expect(batches.map((b) => jsonLines(b))).toEqual([undefined, undefined]);
   });
 
   it('reads a last line without a newline', async () => {

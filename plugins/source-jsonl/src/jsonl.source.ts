@@ -1,14 +1,15 @@
 import { open } from 'node:fs/promises';
 import { flowRecordProblem, readLineBatches } from '@panoptes/flow';
-import { PluginContext, PluginError, SourceService, withJsonLines } from '@panoptes/plugin-sdk';
+import { PluginContext, PluginError, SourceService } from '@panoptes/plugin-sdk';
 import { JsonlSourceConfig } from './jsonl.config';
 
 /**
  * Replays a JSON-lines flow file. Each batch is emitted and awaited before
  * the next is read, so a slow consumer slows the read (back-pressure). A line
- * that is not a flow record is dead-lettered with its line number. Each batch
- * carries its lines (withJsonLines), so a bus that sends JSON sends them as
- * read instead of encoding the parsed records again.
+ * that is not a flow record is dead-lettered with its line number. Batches
+ * carry no JSON text (jsonLines): the file is spelled by whoever wrote it, and
+ * what a sink downstream writes must not depend on that spelling, nor on
+ * whether the bus between them is embedded or Kafka.
  */
 export class JsonlSource implements SourceService {
   private stopping = false;
@@ -39,12 +40,11 @@ export class JsonlSource implements SourceService {
 
   private async run(): Promise<void> {
     let batch: unknown[] = [];
-    let texts: string[] = [];
     // One batch is emitted while the next is read and parsed; emits stay one at a time, in order.
     let sending: Promise<void> = Promise.resolve();
-    const send = async (records: unknown[], lines: string[]): Promise<void> => {
+    const send = async (records: unknown[]): Promise<void> => {
       await sending;
-      sending = this.flush(withJsonLines(records, lines));
+      sending = this.flush(records);
       sending.catch(() => undefined); // awaited before the next emit or at the end
     };
     try {
@@ -61,16 +61,14 @@ export class JsonlSource implements SourceService {
             continue;
           }
           batch.push(parsed.record);
-          texts.push(line);
           if (batch.length >= this.config.batchSize) {
-            await send(batch, texts);
+            await send(batch);
             batch = [];
-            texts = [];
           }
         }
         if (this.stopping) break;
       }
-      await send(batch, texts);
+      await send(batch);
       await sending;
     } catch (err) {
       await sending.catch(() => undefined);
