@@ -8,6 +8,7 @@
  * come (no concatenated keys: building and hashing a new string per lookup
  * would dominate the cost), an IPv4 address as its 32-bit value (addrKey).
  */
+import { parseIpv4 } from '@panoptes/flow';
 
 export interface Resolution {
   readonly name: string;
@@ -64,27 +65,8 @@ function extend(old: Resolution | undefined, r: Resolution): Resolution {
  * V8's string table first); reading the four numbers is cheaper.
  */
 export function addrKey(s: string): string | number {
-  const len = s.length;
-  if (len < 7 || len > 15) return s;
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < len; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || part > 255 || dots === 3) return s;
-      n = (n << 8) | part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57 && digits < 3 && !(digits === 1 && part === 0)) {
-      part = part * 10 + (c - 48);
-      digits++;
-    } else return s;
-  }
-  if (dots !== 3 || digits === 0 || part > 255) return s;
-  return (n << 8) | part;
+  const v4 = parseIpv4(s);
+  return v4 >= 0 ? v4 | 0 : s;
 }
 
 export class PassiveDnsTable {

@@ -4,7 +4,12 @@
  * on the hot path; a regex or split() would allocate.
  */
 
-/** An IPv4 address as an unsigned 32-bit number, or -1 when the text is not one. */
+/**
+ * An IPv4 address as an unsigned 32-bit number, or -1 when the text is not
+ * one. A part with a leading zero ("010") is refused: inet_aton reads it as
+ * octal, so the text names no one address, and two spellings of one address
+ * must not meet as keys.
+ */
 export function parseIpv4(s: string): number {
   let acc = 0;
   let part = 0;
@@ -13,17 +18,18 @@ export function parseIpv4(s: string): number {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) return -1;
       part = part * 10 + (c - 48);
       if (++digits > 3 || part > 255) return -1;
     } else if (c === 46) {
       if (digits === 0 || ++dots > 3) return -1;
-      acc = acc * 256 + part;
+      acc = (acc << 8) | part; // int32 arithmetic: no double on the hot path
       part = 0;
       digits = 0;
     } else return -1;
   }
   if (dots !== 3 || digits === 0) return -1;
-  return acc * 256 + part;
+  return ((acc << 8) | part) >>> 0;
 }
 
 /** The 8 16-bit groups of an IPv6 address, or undefined when the text is not one. */

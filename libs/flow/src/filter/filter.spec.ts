@@ -78,6 +78,8 @@ describe('ra filter language', () => {
     expect(parseIpv4('192.0.2.1')).toBe(0xc0000201);
     expect(parseIpv4('192.0.2')).toBe(-1);
     expect(parseIpv4('1.2.3.4.5')).toBe(-1);
+    // A leading zero reads as octal to inet_aton: no one address, refused.
+    expect([parseIpv4('010.0.0.1'), parseIpv4('10.00.0.1'), parseIpv4('0.0.0.0')]).toEqual([-1, -1, 0]);
     expect(formatIpv6(parseIpv6('2001:0db8:0:0:0:0:0:1')!)).toBe('2001:db8::1');
     expect(parseIpv6('::ffff:192.0.2.1')).toEqual([0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0201]);
     expect(parseIpv6('1::2::3')).toBeUndefined();
