@@ -170,3 +170,23 @@ export function captureToFile(
 
 /** Throws when the expression does not compile for the link type (default 1, Ethernet). */
 export function checkFilter(expr: string, linktype?: number): void;
+
+/**
+ * Lines (1-based) of a buffer of newline-separated JSON that are not plainly
+ * one JSON object each; blank lines are not listed. Every line not listed is a
+ * JSON object JSON.parse accepts; a listed one needs a full parse to decide.
+ */
+export function jsonDoubtfulLines(buf: Uint8Array): number[];
+
+/**
+ * One byte per line of `text` (split at "\n", a "\r" before it left out): 1
+ * where the line is one JSON object spelled exactly as JSON.stringify spells
+ * what JSON.parse makes of it, 0 elsewhere (or where the check cannot tell).
+ */
+export function jsonCanonicalLines(text: string): Uint8Array;
+
+/** One LZ4 frame of `data`: Kafka's lz4 codec, as the Java client writes it. */
+export function lz4Compress(data: Uint8Array): Buffer;
+
+/** The data of LZ4 frames; throws on anything else, or on more than 512 MiB. */
+export function lz4Decompress(data: Uint8Array): Buffer;

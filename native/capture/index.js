@@ -133,4 +133,41 @@ function checkFilter(expr, linktype) {
   loadNative().checkFilter(expr, linktype);
 }
 
-module.exports = { Capture, CaptureError, captureToFile, checkFilter };
+/**
+ * Lines (1-based) of a buffer of newline-separated JSON that are not plainly
+ * one JSON object each; blank lines are not listed. Every line not listed is
+ * a JSON object JSON.parse accepts; a listed one needs a full parse to decide.
+ */
+function jsonDoubtfulLines(buf) {
+  return loadNative().jsonDoubtfulLines(buf);
+}
+
+/**
+ * One byte per line of `text` (split at "\n", a "\r" before it left out): 1
+ * where the line is one JSON object spelled exactly as JSON.stringify spells
+ * what JSON.parse makes of it, 0 elsewhere (or where the check cannot tell).
+ */
+function jsonCanonicalLines(text) {
+  return loadNative().jsonCanonicalLines(text);
+}
+
+/** One LZ4 frame of `data`: Kafka's lz4 codec, as the Java client writes it. */
+function lz4Compress(data) {
+  return loadNative().lz4Compress(data);
+}
+
+/** The data of LZ4 frames; throws on anything else, or on more than 512 MiB. */
+function lz4Decompress(data) {
+  return loadNative().lz4Decompress(data);
+}
+
+module.exports = {
+  Capture,
+  CaptureError,
+  captureToFile,
+  checkFilter,
+  jsonCanonicalLines,
+  jsonDoubtfulLines,
+  lz4Compress,
+  lz4Decompress,
+};

@@ -318,3 +318,32 @@ impl Task for NextBatch {
 pub fn check_filter(expr: String, linktype: Option<u32>) -> Result<()> {
     Meter::check_filter(&expr, linktype.unwrap_or(1)).map_err(Error::from_reason)
 }
+
+/// Lines of newline-separated JSON (1-based) that are not plainly one JSON
+/// object each; the caller parses those to decide. Blank lines are not listed.
+#[napi]
+pub fn json_doubtful_lines(buf: Buffer) -> Vec<u32> {
+    crate::jsoncheck::doubtful_lines(&buf)
+}
+
+/// One LZ4 frame of `data` (Kafka's lz4 codec).
+#[napi]
+pub fn lz4_compress(data: Buffer) -> Result<Buffer> {
+    crate::lz4frame::compress(&data).map(Buffer::from).map_err(Error::from_reason)
+}
+
+/// The data of LZ4 frames; an error for anything else or for more than 512 MiB.
+#[napi]
+pub fn lz4_decompress(data: Buffer) -> Result<Buffer> {
+    crate::lz4frame::decompress(&data, crate::lz4frame::MAX_DECOMPRESSED)
+        .map(Buffer::from)
+        .map_err(Error::from_reason)
+}
+
+/// One byte per line of `text` (split at "\n", a "\r" before it left out): 1
+/// where the line is one JSON object spelled exactly as JSON.stringify would
+/// spell it, 0 elsewhere (or where the check cannot tell).
+#[napi]
+pub fn json_canonical_lines(text: String) -> Buffer {
+    crate::jsoncheck::canonical_lines(text.as_bytes()).into()
+}

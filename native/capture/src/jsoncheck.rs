@@ -1,0 +1,315 @@
+//! Checks newline-separated JSON objects without building them. The Kafka bus
+//! hands a consumer that only writes JSON lines (sink-file) their text as it
+//! came; it must still know that every line is one JSON object, and parsing
+//! each line into a JavaScript object only to throw it away is most of that
+//! consumer's cost.
+
+use serde::de::IgnoredAny;
+
+/// JSON's insignificant whitespace.
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Whether one line is a JSON object, alone but for whitespace around it.
+pub fn is_object_line(line: &[u8]) -> bool {
+    match line.iter().position(|&b| !is_ws(b)) {
+        Some(i) if line[i] == b'{' => serde_json::from_slice::<IgnoredAny>(line).is_ok(),
+        _ => false,
+    }
+}
+
+/// The lines of `buf` (1-based, split at `\n`, blank lines counted) that are
+/// not blank and not plainly one JSON object: invalid JSON, another JSON
+/// value, invalid UTF-8, or anything this strict check refuses. Who calls this
+/// decides about those lines with a full parser; every other line is known good.
+pub fn doubtful_lines(buf: &[u8]) -> Vec<u32> {
+    let mut out = Vec::new();
+    for (i, line) in buf.split(|&b| b == b'\n').enumerate() {
+        if line.iter().all(|&b| is_ws(b)) {
+            continue;
+        }
+        if !is_object_line(line) {
+            out.push(i as u32 + 1);
+        }
+    }
+    out
+}
+
+/// Tells whether a line is one JSON object spelled exactly as JavaScript's
+/// `JSON.stringify` spells the value `JSON.parse` makes of it: no whitespace,
+/// members in their order, no repeated key, no key that is an array index
+/// (JavaScript objects list those first), strings escaped only where
+/// `JSON.stringify` escapes them, numbers in their shortest form. A writer
+/// may then write the line itself instead of encoding the parsed object.
+/// Conservative: an object nested in the top one, an escape other than the
+/// short ones, or an exponent makes the answer no.
+#[derive(Default)]
+pub struct Canonical {
+    /// A 1024-bit filter of the top object's key hashes seen so far.
+    seen: [u64; 16],
+    /// The top object's keys so far, as byte ranges of the line.
+    keys: Vec<(usize, usize)>,
+    num: String,
+}
+
+/// Deepest array nesting checked; deeper is answered no.
+const MAX_DEPTH: u32 = 32;
+
+impl Canonical {
+    pub fn is_canonical(&mut self, line: &[u8]) -> bool {
+        if line.len() < 2 || line[0] != b'{' || std::str::from_utf8(line).is_err() {
+            return false;
+        }
+        self.seen = [0; 16];
+        self.keys.clear();
+        if line[1] == b'}' {
+            return line.len() == 2;
+        }
+        let mut p = 1;
+        loop {
+            let Some(end) = string(line, p) else { return false };
+            if !self.new_key(line, p + 1, end - 1) {
+                return false;
+            }
+            if line.get(end) != Some(&b':') {
+                return false;
+            }
+            let Some(after) = self.value(line, end + 1, 1) else { return false };
+            match line.get(after) {
+                Some(b',') => p = after + 1,
+                Some(b'}') => return after + 1 == line.len(),
+                _ => return false,
+            }
+        }
+    }
+
+    /// Records a key of the top object; false if it repeats one or is an array index.
+    fn new_key(&mut self, line: &[u8], start: usize, end: usize) -> bool {
+        let key = &line[start..end];
+        if !key.is_empty() && key.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &b in key {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        let bit = (h >> 54) as usize; // 0..1024
+        let (word, mask) = (bit >> 6, 1u64 << (bit & 63));
+        if self.seen[word] & mask != 0 && self.keys.iter().any(|&(s, e)| &line[s..e] == key) {
+            return false;
+        }
+        self.seen[word] |= mask;
+        self.keys.push((start, end));
+        true
+    }
+
+    /// The index after the value at `p`, if it is spelled canonically.
+    fn value(&mut self, line: &[u8], p: usize, depth: u32) -> Option<usize> {
+        match *line.get(p)? {
+            b'"' => string(line, p),
+            b'-' | b'0'..=b'9' => self.number(line, p),
+            b't' => literal(line, p, b"true"),
+            b'f' => literal(line, p, b"false"),
+            b'n' => literal(line, p, b"null"),
+            b'[' if depth < MAX_DEPTH => {
+                if line.get(p + 1) == Some(&b']') {
+                    return Some(p + 2);
+                }
+                let mut q = p + 1;
+                loop {
+                    q = self.value(line, q, depth + 1)?;
+                    match *line.get(q)? {
+                        b',' => q += 1,
+                        b']' => return Some(q + 1),
+                        _ => return None,
+                    }
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// A number as JavaScript writes it: decimal notation (JSON.stringify
+    /// uses it from 1e-6 up to 1e21), no exponent, no leading or trailing
+    /// zero, no "-0", and the shortest digits that give the same double.
+    fn number(&mut self, line: &[u8], p: usize) -> Option<usize> {
+        let mut q = p;
+        if line[q] == b'-' {
+            q += 1;
+        }
+        let int_start = q;
+        while q < line.len() && line[q].is_ascii_digit() {
+            q += 1;
+        }
+        let int = &line[int_start..q];
+        if int.is_empty() || (int.len() > 1 && int[0] == b'0') || int.len() > 21 {
+            return None;
+        }
+        let mut frac: &[u8] = &[];
+        if line.get(q) == Some(&b'.') {
+            let f = q + 1;
+            q = f;
+            while q < line.len() && line[q].is_ascii_digit() {
+                q += 1;
+            }
+            frac = &line[f..q];
+            if frac.is_empty() || frac[frac.len() - 1] == b'0' {
+                return None;
+            }
+        }
+        if matches!(line.get(q), Some(b'e' | b'E')) {
+            return None;
+        }
+        let negative = int_start > p;
+        let zero_int = int == b"0";
+        if zero_int && frac.is_empty() {
+            return if negative { None } else { Some(q) };
+        }
+        // Significant digits, from the first non-zero one to the last non-zero one.
+        let sig = if zero_int {
+            let lead = frac.iter().take_while(|&&b| b == b'0').count();
+            if lead > 5 {
+                return None; // below 1e-6: JavaScript writes an exponent
+            }
+            frac.len() - lead
+        } else if frac.is_empty() {
+            int.len() - int.iter().rev().take_while(|&&b| b == b'0').count()
+        } else {
+            int.len() + frac.len()
+        };
+        // Up to 15 significant digits name one double alone, so they are its
+        // shortest spelling; more must survive the round trip.
+        if sig > 15 {
+            let text = std::str::from_utf8(&line[p..q]).ok()?;
+            let x: f64 = text.parse().ok()?;
+            use std::fmt::Write;
+            self.num.clear();
+            write!(self.num, "{x}").ok()?;
+            if self.num != text {
+                return None;
+            }
+        }
+        Some(q)
+    }
+}
+
+/// The index after the string starting at `p` (a quote), if it is escaped as JSON.stringify escapes.
+fn string(line: &[u8], p: usize) -> Option<usize> {
+    if line.get(p) != Some(&b'"') {
+        return None;
+    }
+    let mut q = p + 1;
+    loop {
+        match *line.get(q)? {
+            b'"' => return Some(q + 1),
+            b'\\' => match *line.get(q + 1)? {
+                b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f' => q += 2,
+                _ => return None,
+            },
+            0..=0x1f => return None,
+            _ => q += 1,
+        }
+    }
+}
+
+fn literal(line: &[u8], p: usize, word: &[u8]) -> Option<usize> {
+    line[p..].starts_with(word).then_some(p + word.len())
+}
+
+/// One flag per line of `text` (split at `\n`, a `\r` before it left out):
+/// 1 where the line is canonical (see Canonical), 0 elsewhere.
+pub fn canonical_lines(text: &[u8]) -> Vec<u8> {
+    let mut c = Canonical::default();
+    text.split(|&b| b == b'\n')
+        .map(|l| {
+            let l = l.strip_suffix(b"\r").unwrap_or(l);
+            c.is_canonical(l) as u8
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_pass_and_everything_else_is_doubtful() {
+        let buf = b"{\"a\":1}\n\n  {\"b\":[1,2,{\"c\":null}]} \r\n[1]\n{\"a\":\n\"x\"\n{\"s\":\"\xff\"}\n{} {}\n  \n{\"u\":\"\\ud800\"}";
+        // Line 7 (a byte that is not UTF-8, inside a string) and line 10 (a lone
+        // surrogate escape) are objects to JSON.parse too, after Node's lossy
+        // UTF-8 decoding: the same verdict.
+        assert_eq!(doubtful_lines(buf), vec![4, 5, 6, 8]);
+    }
+
+    #[test]
+    fn empty_and_blank_buffers_have_no_doubtful_lines() {
+        assert!(doubtful_lines(b"").is_empty());
+        assert!(doubtful_lines(b"\n \n\t\r\n").is_empty());
+    }
+
+    #[test]
+    fn a_line_with_only_a_scalar_or_garbage_is_doubtful() {
+        for line in [&b"1"[..], b"\"x\"", b"null", b"{", b"}", b"{\"a\":1}}", b"{'a':1}", b"{\"a\":01}"] {
+            assert!(!is_object_line(line), "{:?}", String::from_utf8_lossy(line));
+        }
+    }
+
+    #[test]
+    fn canonical_objects_are_told_from_other_spellings() {
+        let mut c = Canonical::default();
+        let yes: &[&[u8]] = &[
+            b"{}",
+            b"{\"a\":1,\"b\":\"x\\\"y\\n\",\"c\":[1,[true,false,null],\"\"],\"d\":-0.5}",
+            b"{\"t\":1700000025.321462,\"r\":0.062332,\"n\":0,\"m\":100000000000000000000,\"s\":0.000001}",
+            "{\"city\":\"M\u{fc}nchen \u{2603}\",\"\":1,\"k1\":2}".as_bytes(),
+            b"{\"big\":9007199254740993.5e0}", // not: exponent (checked below)
+        ];
+        for (i, l) in yes.iter().enumerate() {
+            assert_eq!(c.is_canonical(l), i != 4, "{}", String::from_utf8_lossy(l));
+        }
+        let no: &[&[u8]] = &[
+            b"{ }",
+            b"{\"a\": 1}",
+            b"{\"a\":1 }",
+            b"{\"a\":1,\"a\":2}",
+            b"{\"1\":1}",
+            b"{\"a\":1.50}",
+            b"{\"a\":01}",
+            b"{\"a\":-0}",
+            b"{\"a\":1e3}",
+            b"{\"a\":0.0000001}",
+            b"{\"a\":1000000000000000000000}",
+            b"{\"a\":0.10000000000000001}",
+            b"{\"a\":12345678901234567890}",
+            b"{\"a\":\"\\u0041\"}",
+            b"{\"a\":\"\\/\"}",
+            b"{\"a\":{\"b\":1}}",
+            b"{\"a\":1}x",
+            b"[1]",
+            b"{\"a\":tru}",
+            b"{\"a\":\"\xff\"}",
+        ];
+        for l in no {
+            assert!(!c.is_canonical(l), "{}", String::from_utf8_lossy(l));
+        }
+    }
+
+    #[test]
+    fn repeated_keys_are_found_among_many() {
+        let mut c = Canonical::default();
+        let mut line = String::from("{");
+        for i in 0..300 {
+            line.push_str(&format!("\"key{i}\":{i},"));
+        }
+        let distinct = format!("{}\"last\":0}}", line);
+        let repeated = format!("{}\"key123\":0}}", line);
+        assert!(c.is_canonical(distinct.as_bytes()));
+        assert!(!c.is_canonical(repeated.as_bytes()));
+    }
+
+    #[test]
+    fn flags_one_per_line_without_carriage_returns() {
+        assert_eq!(canonical_lines(b"{\"a\":1}\r\n{ }\n\n{\"b\":2}"), vec![1, 0, 0, 1]);
+    }
+}
