@@ -27,6 +27,13 @@ export interface SubscribeOptions {
   readonly group: string;
   /** Subscriber id used in metrics and logs. */
   readonly id?: string;
+  /**
+   * The handler needs only each record's JSON text: a bus that receives
+   * records as text (Kafka) may hand it text batches (see textBatch in the
+   * plugin SDK), checked to hold one JSON object per record but not parsed.
+   * A bus holding records as objects ignores this.
+   */
+  readonly text?: boolean;
 }
 
 export interface Subscription {

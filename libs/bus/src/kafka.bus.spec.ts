@@ -192,11 +192,16 @@ describe('KafkaBus (real broker)', () => {
     expect(bus.stats()[0]).toMatchObject({ depth: 0, delivered: 1_000 });
   });
 
-  it('dead-letters an undecodable message with its reason and goes on with the next', async () => {
+  it.each([false, true])('dead-letters an undecodable message with its reason and goes on (text: %s)', async (text) => {
     const prefix = uniqueKafkaPrefix('bus');
     const bus = await newBus(prefix, { partitions: 1 });
     const got: Rec[] = [];
-    await bus.subscribe<Rec>('flows.raw', { group: 'sink' }, async (r) => void got.push(...r));
+    await bus.subscribe<Rec | string>('flows.raw', { group: 'sink', text }, async (r) => {
+      // A text subscription gets each record's line, checked but not parsed.
+      expect(r.every((x) => typeof x === (text ? 'string' : 'object'))).toBe(true);
+      if (text) expect(jsonLines(r)).toBe(r);
+      for (const x of r) got.push(typeof x === 'string' ? (JSON.parse(x) as Rec) : x);
+    });
     const letters: { value: string; headers: Record<string, string> }[] = [];
 
     const kafka = new Kafka({ brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING });
@@ -252,5 +257,42 @@ describe('KafkaBus (real broker)', () => {
     expect(seen).toEqual([[{ uid: 'bad', seq: 0 }], [{ uid: 'good', seq: 0 }]]);
     expect(bus.deadLetterCounts().get('t.dlq')).toBe(1);
     expect(bus.stats()[0]).toMatchObject({ depth: 0, delivered: 2 });
+  });
+
+  it('dead-letters a text batch a handler failed on as the lines it came in', async () => {
+    const prefix = uniqueKafkaPrefix('bus');
+    const bus = await newBus(prefix, { partitions: 1 });
+    await bus.subscribe<string>('t', { group: 'picky', text: true }, async () => {
+      throw new Error('disk full');
+    });
+    await bus.publish('t', [
+      { uid: 'a', seq: 0 },
+      { uid: 'b', seq: 1 },
+    ]);
+    await bus.drain();
+    const kafka = new Kafka({ brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING });
+    const reader = kafka.consumer({ groupId: `${prefix}check` });
+    const letters: string[] = [];
+    await reader.connect();
+    await reader.subscribe({ topic: `${prefix}t.dlq`, fromBeginning: true });
+    await reader.run({ eachMessage: async ({ message }) => void letters.push(message.value?.toString() ?? '') });
+    await until('the dead letter', () => letters.length === 1);
+    await reader.disconnect();
+    expect(letters).toEqual(['{"uid":"a","seq":0}\n{"uid":"b","seq":1}']);
+  });
+
+  it('reads batches compressed with every codec, whoever produced them', async () => {
+    const prefix = uniqueKafkaPrefix('bus');
+    const consumer = await newBus(prefix, { partitions: 1 });
+    const got: Rec[] = [];
+    await consumer.subscribe<Rec>('mixed', { group: 'sink' }, async (r) => void got.push(...r));
+    for (const [i, compression] of (['lz4', 'gzip', 'none'] as const).entries()) {
+      const producer = await newBus(prefix, { partitions: 1, compression });
+      const batch = flows(300).map((r) => ({ ...r, uid: `${compression}-${r.uid}`, note: 'x'.repeat(50 + i) }));
+      await producer.publish('mixed', batch, (r) => r.uid);
+    }
+    await until('every record', () => got.length === 900);
+    expect(new Set(got.map((r) => r.uid.split('-')[0]))).toEqual(new Set(['lz4', 'gzip', 'none']));
+    expect(new Set(got.map((r) => `${r.uid}/${r.seq}`)).size).toBe(900);
   });
 });

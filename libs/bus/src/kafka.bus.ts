@@ -10,6 +10,8 @@ import {
   Partitioners,
   Producer,
 } from 'kafkajs';
+import { lz4Compress, lz4Decompress } from '@panoptes/capture';
+import { jsonTextsOf, textBatch } from '@panoptes/plugin-sdk';
 import { BatchHandler, Bus, DeadLetter, deadLetterTopic, SubscribeOptions, Subscription, TopicStats } from './bus';
 import { BusLogger, stderrBusLogger } from './bus.logger';
 import { KafkaBusConfig } from './kafka.config';
@@ -90,6 +92,7 @@ export class KafkaBus implements Bus, SubscriptionHost {
   async start(): Promise<void> {
     this.stopping = false;
     useGzipLevel(this.config.compressionLevel);
+    registerLz4Codec(this.config.compression === 'lz4');
     this.admin = this.kafka.admin();
     await this.admin.connect().catch((err) => {
       throw new Error(`cannot connect to kafka at ${this.config.brokers.join(',')}: ${(err as Error).message}`);
@@ -138,7 +141,7 @@ export class KafkaBus implements Bus, SubscriptionHost {
       const { messages, oversize } = encodeRecords(records, key, { ...this.config, partitions }, this.rr++);
       for (const o of oversize) {
         const reason = `record of ${o.bytes} bytes exceeds maxMessageBytes ${this.config.maxMessageBytes}`;
-        await this.deadLetterRecords(topic, reason, [truncated(o.record)], {});
+        await this.deadLetterRecords(topic, reason, [o.record], {});
       }
       await this.send(name, messages);
       const p = this.produced.get(name) ?? { messages: 0, records: 0 };
@@ -153,7 +156,7 @@ export class KafkaBus implements Bus, SubscriptionHost {
   /** Sends, retrying while the brokers are unreachable; resolves once acknowledged by all in-sync replicas. */
   private async send(topic: string, messages: EncodedMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const compression = this.config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+    const compression = COMPRESSION_TYPES[this.config.compression];
     await this.retrying(`publish to ${topic}`, () => {
       if (!this.producer) throw new Error('kafka bus not started');
       return this.producer.send({ topic, messages, acks: -1, compression });
@@ -226,6 +229,7 @@ export class KafkaBus implements Bus, SubscriptionHost {
       options.group,
       this.config.groupPrefix + options.group,
       handler as BatchHandler<unknown>,
+      options.text === true,
     );
     await this.retrying(`subscribe to ${name}`, async () => {
       try {
@@ -256,8 +260,10 @@ export class KafkaBus implements Bus, SubscriptionHost {
     records: unknown[],
     origin: Record<string, string>,
   ): Promise<void> {
+    // Each record as the text it carries (see jsonLines), or encoded, cut to 64 KiB.
+    const letters = textBatch(jsonTextsOf(records).map(truncatedText));
     await this.writeLetter(topic, reason, origin, (partitions) => {
-      const { messages } = encodeRecords(records.map(truncated), undefined, { ...this.config, partitions }, this.rr++);
+      const { messages } = encodeRecords(letters, undefined, { ...this.config, partitions }, this.rr++);
       return messages;
     });
   }
@@ -354,8 +360,36 @@ function useGzipLevel(level: number): void {
   });
 }
 
-/** A record too big to dead-letter whole keeps its first 64 KiB, as text. */
-function truncated(record: unknown): unknown {
-  const s = JSON.stringify(record) ?? 'undefined';
-  return s.length <= 65_536 ? record : { truncated: true, bytes: Buffer.byteLength(s), head: s.slice(0, 65_536) };
+/**
+ * kafkajs leaves LZ4 to a codec package; the native module has one. The bus
+ * registers it whenever the module loads, so batches other producers
+ * compressed with LZ4 can be read; `required` (the bus produces LZ4) makes a
+ * missing module an error. Any other kafkajs client in a process reading the
+ * bus's topics (a test, a tool) calls this too; other Kafka clients read LZ4
+ * by themselves.
+ */
+export function registerLz4Codec(required = false): void {
+  try {
+    lz4Compress(Buffer.alloc(0));
+  } catch (err) {
+    if (required) throw new Error(`compression lz4 needs the native module: ${(err as Error).message}`);
+    return;
+  }
+  CompressionCodecs[CompressionTypes.LZ4] = () => ({
+    compress: async (encoder: { buffer: Buffer }) => lz4Compress(encoder.buffer),
+    decompress: async (buffer: Buffer) => lz4Decompress(buffer),
+  });
+}
+
+const COMPRESSION_TYPES = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  lz4: CompressionTypes.LZ4,
+} as const;
+
+/** A record's text too big to dead-letter whole keeps its first 64 KiB, in a record saying so. */
+function truncatedText(s: string | undefined): string {
+  if (s === undefined) return 'null';
+  if (s.length <= 65_536) return s;
+  return JSON.stringify({ truncated: true, bytes: Buffer.byteLength(s), head: s.slice(0, 65_536) });
 }

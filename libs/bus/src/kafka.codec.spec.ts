@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
+import { jsonDoubtfulLines } from '@panoptes/capture';
 import { withJsonLines } from '@panoptes/plugin-sdk';
-import { decodeMessage, encodeRecords, murmur2, partitionForKey } from './kafka.codec';
+import { decodeMessage, encodeRecords, murmur2, partitionForKey, splitMessage } from './kafka.codec';
 import { KafkaBusConfig } from './kafka.config';
 
 // kafkajs's own murmur2 (the Java client's hash): our partitioning must agree with it.
@@ -108,6 +109,48 @@ describe('kafka codec', () => {
     expect(bad[2].reason).toBe('line 6: expected a JSON object, found an array');
     expect(decodeMessage(null)).toEqual({ records: [], bad: [{ reason: 'empty message', raw: '' }] });
   });
+
+  it('splits text without parsing, accepting and refusing each line as decodeMessage does', () => {
+    // Good objects, blank lines (JSON and JavaScript whitespace), scalars, arrays, broken JSON,
+    // a byte that is not UTF-8, a lone surrogate escape, deep nesting.
+    const value = Buffer.concat([
+      Buffer.from('{"a":1}\n  { "b" : [1, {"c": null}] } \r\n\n \t\n\u000b\n42\n[1]\n{"a":\n"x"}\n{} {}\n'),
+      Buffer.from([0x7b, 0x22, 0x73, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d, 0x0a]),
+      Buffer.from('{"u":"\\ud800"}\n' + '{"d":'.repeat(200) + '1' + '}'.repeat(200) + '\n{"last":true}'),
+    ]);
+    // The native check doubts what is not plainly an object (here JavaScript-only whitespace);
+    // those lines are parsed to decide.
+    expect(jsonDoubtfulLines(value)).toEqual([5, 6, 7, 8, 9, 10]);
+    const lines: string[] = [];
+    const split = splitMessage(value, lines);
+    const parsedLines: string[] = [];
+    const decoded = decodeMessage(value, parsedLines);
+    expect(lines).toEqual(parsedLines);
+    expect(split.count).toBe(decoded.records.length);
+    expect(split.count).toBe(6);
+    expect(split.bad).toEqual(decoded.bad);
+    expect(split.bad.map((b) => b.reason.replace(/:.*/, ''))).toEqual([
+      'line 6',
+      'line 7',
+      'line 8',
+      'line 9',
+      'line 10',
+    ]);
+    expect(splitMessage(null, [])).toEqual({ count: 0, bad: [{ reason: 'empty message', raw: '' }] });
+  });
+
+  it('splits a message of flow records into exactly their lines', () => {
+    const records = Array.from({ length: 500 }, (_, i) => ({
+      uid: `f${i}`,
+      saddr: '10.0.0.1',
+      sbytes: i * 1.5,
+      n: 'é☃',
+    }));
+    const text = records.map((r) => JSON.stringify(r)).join('\n');
+    const lines: string[] = [];
+    expect(splitMessage(Buffer.from(text), lines)).toEqual({ count: 500, bad: [] });
+    expect(lines.map((l) => JSON.parse(l))).toEqual(records);
+  });
 });
 
 describe('KafkaBusConfig', () => {
@@ -123,7 +166,7 @@ describe('KafkaBusConfig', () => {
     expect(c).toMatchObject({
       partitions: 6,
       replicationFactor: 1,
-      compression: 'gzip',
+      compression: 'lz4',
       idempotent: true,
       groupPrefix: 'panoptes.',
     });
@@ -142,7 +185,7 @@ describe('KafkaBusConfig', () => {
       expect.arrayContaining([
         'each broker must be host:port',
         'partitions must not be less than 1',
-        'compression must be one of the following values: none, gzip',
+        'compression must be one of the following values: none, gzip, lz4',
         'sessionTimeoutMs must not be less than 6000',
         'property extra should not exist',
       ]),

@@ -12,6 +12,7 @@
  * rather than encoded again; decoding hands the consumer each record's line
  * the same way, for a sink that writes JSON lines.
  */
+import { jsonDoubtfulLines } from '@panoptes/capture';
 import { jsonLines } from '@panoptes/plugin-sdk';
 
 export const RECORDS_HEADER = 'panoptes-records';
@@ -68,7 +69,7 @@ export function encodeRecords<T>(
     const partition = k
       ? partitionForKey(k, partitions)
       : (roundRobinStart + Math.floor(i / recordsPerMessage)) % partitions;
-    const line = texts ? texts[i] : JSON.stringify(record);
+    const line = texts?.[i] ?? JSON.stringify(record);
     // Length in UTF-16 units is a lower bound for UTF-8 bytes; measure exactly only near the limit.
     const bytes = line.length * 3 < maxMessageBytes ? line.length : Buffer.byteLength(line);
     if (bytes > maxMessageBytes) {
@@ -100,12 +101,10 @@ export interface Undecodable {
  * With `lines`, the text of each decoded record is appended to it, in step with `records`.
  */
 export function decodeMessage(value: Buffer | null, lines?: string[]): { records: unknown[]; bad: Undecodable[] } {
-  if (value === null || value.length === 0) {
-    return { records: [], bad: [{ reason: 'empty message', raw: '' }] };
-  }
-  const text = value.toString('utf8');
   const records: unknown[] = [];
   const bad: Undecodable[] = [];
+  if (value === null || value.length === 0) return { records, bad: [{ reason: 'empty message', raw: '' }] };
+  const text = value.toString('utf8');
   let start = 0;
   let lineNo = 0;
   while (start <= text.length) {
@@ -114,23 +113,86 @@ export function decodeMessage(value: Buffer | null, lines?: string[]): { records
     lineNo++;
     const line = text.slice(start, end);
     start = end + 1;
-    if (line.trim() === '') continue;
-    try {
-      const parsed: unknown = JSON.parse(line);
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-        bad.push({
-          reason: `line ${lineNo}: expected a JSON object, found ${Array.isArray(parsed) ? 'an array' : typeof parsed}`,
-          raw: line,
-        });
-      } else {
-        records.push(parsed);
-        lines?.push(line);
-      }
-    } catch (err) {
-      bad.push({ reason: `line ${lineNo}: invalid JSON: ${(err as Error).message}`, raw: line });
+    const record = parseLine(line, lineNo, bad);
+    if (record !== undefined) {
+      records.push(record);
+      lines?.push(line);
     }
   }
   return { records, bad };
+}
+
+/**
+ * Splits one message value into the JSON text of its records without parsing
+ * them, for a consumer that only writes the text (a subscription with
+ * `text`). Each line is still checked to be one JSON object, natively, and a
+ * line that check doubts is parsed to decide, so a line is accepted or
+ * refused exactly as decodeMessage would. Appends the good lines to `lines`.
+ */
+export function splitMessage(value: Buffer | null, lines: string[]): { count: number; bad: Undecodable[] } {
+  const bad: Undecodable[] = [];
+  if (value === null || value.length === 0) return { count: 0, bad: [{ reason: 'empty message', raw: '' }] };
+  const doubtful = doubtfulLines(value);
+  if (doubtful === undefined) {
+    const { records } = decodeMessage(value, lines);
+    return { count: records.length, bad };
+  }
+  const text = value.toString('utf8');
+  const before = lines.length;
+  let start = 0;
+  let lineNo = 0;
+  let d = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    lineNo++;
+    const line = text.slice(start, end);
+    start = end + 1;
+    if (lineNo === doubtful[d]) {
+      d++;
+      if (parseLine(line, lineNo, bad) !== undefined) lines.push(line);
+    } else if (line.charCodeAt(0) === 0x7b || (line.length > 0 && line.trim() !== '')) {
+      // Known to be one JSON object (usually starting at its first character).
+      lines.push(line);
+    }
+  }
+  return { count: lines.length - before, bad };
+}
+
+/** A line's record; undefined for a blank line, or a bad one (added to `bad`). */
+function parseLine(line: string, lineNo: number, bad: Undecodable[]): object | undefined {
+  if (line.trim() === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (err) {
+    bad.push({ reason: `line ${lineNo}: invalid JSON: ${(err as Error).message}`, raw: line });
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    const found = Array.isArray(parsed) ? 'an array' : typeof parsed;
+    bad.push({ reason: `line ${lineNo}: expected a JSON object, found ${found}`, raw: line });
+    return undefined;
+  }
+  return parsed;
+}
+
+let nativeLoads: boolean | undefined;
+
+/**
+ * The native check of newline-separated JSON objects, or undefined where the
+ * native module is not built (callers then parse every line).
+ */
+function doubtfulLines(buf: Uint8Array): number[] | undefined {
+  if (nativeLoads === undefined) {
+    try {
+      jsonDoubtfulLines(Buffer.from('{}'));
+      nativeLoads = true;
+    } catch {
+      nativeLoads = false;
+    }
+  }
+  return nativeLoads ? jsonDoubtfulLines(buf) : undefined;
 }
 
 /** Kafka's default partitioner for a keyed record: murmur2 of the UTF-8 key, made positive, modulo partitions. */

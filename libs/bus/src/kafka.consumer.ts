@@ -1,9 +1,9 @@
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { withJsonLines } from '@panoptes/plugin-sdk';
+import { textBatch, withJsonLines } from '@panoptes/plugin-sdk';
 import { BatchHandler } from './bus';
 import { BusLogger } from './bus.logger';
 import { KafkaBusConfig } from './kafka.config';
-import { decodeMessage } from './kafka.codec';
+import { decodeMessage, splitMessage } from './kafka.codec';
 
 /** What a subscription needs from its bus. */
 export interface SubscriptionHost {
@@ -42,6 +42,8 @@ export class KafkaSubscription {
     readonly group: string,
     readonly groupId: string,
     private readonly handler: BatchHandler<unknown>,
+    /** The handler takes text batches: lines are checked, not parsed. */
+    private readonly text = false,
   ) {}
 
   /** A handler call is in progress. */
@@ -110,13 +112,21 @@ export class KafkaSubscription {
     let last: string | undefined;
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
-      const decoded = decodeMessage(message.value, chunk.lines);
+      let bad;
+      if (this.text) {
+        const split = splitMessage(message.value, chunk.lines);
+        this.recordsSeen += split.count + split.bad.length;
+        bad = split.bad;
+      } else {
+        const decoded = decodeMessage(message.value, chunk.lines);
+        this.recordsSeen += decoded.records.length + decoded.bad.length;
+        for (const r of decoded.records) chunk.records.push(r);
+        bad = decoded.bad;
+      }
       this.messagesSeen++;
-      this.recordsSeen += decoded.records.length + decoded.bad.length;
-      for (const r of decoded.records) chunk.records.push(r);
-      for (const b of decoded.bad) chunk.bad.push({ ...b, offset: message.offset });
+      for (const b of bad) chunk.bad.push({ ...b, offset: message.offset });
       last = message.offset;
-      if (chunk.records.length >= limit) {
+      if (chunk.lines.length >= limit) {
         await this.handle(batch.partition, chunk, last, origin);
         resolveOffset(last);
         await heartbeat();
@@ -143,7 +153,7 @@ export class KafkaSubscription {
         });
       }
       // Each record's line rides along: a sink writing JSON lines writes them as they came.
-      const records = withJsonLines(chunk.records, chunk.lines);
+      const records = this.text ? textBatch(chunk.lines) : withJsonLines(chunk.records, chunk.lines);
       if (records.length > 0) {
         try {
           await this.handler(records, { topic: this.topic, partition });
@@ -175,7 +185,10 @@ export class KafkaSubscription {
   }
 }
 
-/** Records decoded from consecutive messages of one partition, with each record's line and the parts that failed. */
+/**
+ * Records decoded from consecutive messages of one partition, with each
+ * record's line and the parts that failed; `records` stays empty in text mode.
+ */
 interface Chunk {
   records: unknown[];
   lines: string[];

@@ -86,6 +86,14 @@ export interface PluginManifest<C extends object = object, K extends PluginKind 
    * relative to the config.
    */
   preflight?(config: C): Promise<ConfigIssue[]>;
+  /**
+   * Whether an instance with this config needs only the JSON text of the
+   * records on its main input (a sink writing JSON lines as they came). Over
+   * Kafka it is then handed text batches (see textBatch): every line is
+   * checked to be one JSON object, and none is parsed. Not used when the
+   * instance has a filter, which reads fields.
+   */
+  textInput?(config: C): boolean;
   /** Whether this source ends by itself (a file), given its config. */
   finite?(config: C): boolean;
   /** Makes the service. Must do no I/O: start() does. */

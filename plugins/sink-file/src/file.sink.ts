@@ -1,7 +1,7 @@
 import { FileHandle, mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { csvHeader, encodeFlowCsv, FIELD_BY_NAME, FlowRecord } from '@panoptes/flow';
-import { jsonLines, PluginContext, PluginError, SinkService } from '@panoptes/plugin-sdk';
+import { jsonTextsOf, PluginContext, PluginError, SinkService } from '@panoptes/plugin-sdk';
 import { FileSinkConfig } from './file.config';
 
 /**
@@ -51,13 +51,9 @@ export class FileSink implements SinkService {
   }
 
   private json(records: unknown[]): string {
-    // Records as they came off the bus, unchanged: their JSON text is already at hand.
-    const texts = jsonLines(records);
-    if (texts) return texts.join('\n') + '\n';
-    let out = '';
-    // Flow records and any other record type alike: one JSON object per line.
-    for (const r of records) out += JSON.stringify(r) + '\n';
-    return out;
+    // Flow records and any other record type alike: one JSON object per line,
+    // written as the text the record carries when it has one (see jsonLines).
+    return jsonTextsOf(records).join('\n') + '\n';
   }
 
   private csv(records: unknown[]): string {

@@ -54,7 +54,7 @@ export function registerBenchKafka(program: Command): void {
     .option('--brokers <list>', 'bootstrap brokers (default: start the test broker, test/kafka/broker.sh)')
     .option('--mode <mode>', 'processes (one per role) or single (all roles in one process)', 'processes')
     .option('--partitions <n>', 'partitions per topic', '6')
-    .option('--compression <c>', 'none or gzip', 'gzip')
+    .option('--compression <c>', 'none, gzip or lz4', 'lz4')
     .option('--records-per-message <n>', 'records packed per Kafka message', '1000')
     .option('--node-options <flags>', 'Node.js flags of the role processes ("" for none)', ROLE_NODE_OPTIONS)
     .option('--keep', 'keep the work folder (config, input, output)')

@@ -272,8 +272,9 @@ export class PluginHost {
           const group = inst.manifest.broadcastInputs?.includes(port)
             ? `${inst.id}.${hostname()}.${process.pid}`
             : inst.id;
+          const text = port === mainPort && !filter && inst.manifest.textInput?.(inst.config) === true;
           slot.subs.push(
-            await this.bus!.subscribe<unknown>(topic, { group, id: inst.id }, async (records) => {
+            await this.bus!.subscribe<unknown>(topic, { group, id: inst.id, text }, async (records) => {
               this.metrics.recordsIn.inc({ plugin: inst.id, port }, records.length);
               const batch = filter ? records.filter(filter) : records;
               if (batch.length === 0) return;
