@@ -2,6 +2,7 @@ import {
   AnyPluginManifest,
   ConfigError,
   HandlerService,
+  jsonLines,
   PluginContext,
   SourceService,
   validateConfig,
@@ -10,6 +11,8 @@ import {
 export interface PluginRun {
   /** Everything emitted, by output port. */
   readonly outputs: Record<string, unknown[]>;
+  /** In step with outputs: the JSON text each emitted record carried (see jsonLines), or undefined. */
+  readonly outputTexts: Record<string, (string | undefined)[]>;
   /** Everything rejected (dead-lettered), with its reason. */
   readonly rejected: { reason: string; payload: unknown }[];
   /** ctx.count / ctx.gauge values. */
@@ -35,6 +38,7 @@ export async function runPlugin(
   const v = validateConfig(manifest.config, plain);
   if (!v.value) throw new ConfigError(v.issues);
   const outputs: Record<string, unknown[]> = {};
+  const outputTexts: Record<string, (string | undefined)[]> = {};
   const rejected: { reason: string; payload: unknown }[] = [];
   const counters: Record<string, number> = {};
   const outPorts = Object.keys(manifest.outputs ?? {});
@@ -47,6 +51,8 @@ export async function runPlugin(
     emit: async (records, port = outPorts[0]) => {
       if (!outPorts.includes(port)) throw new Error(`no output port ${port}`);
       (outputs[port] ??= []).push(...records);
+      const texts = jsonLines(records);
+      (outputTexts[port] ??= []).push(...(texts ?? records.map(() => undefined)));
     },
     reject: async (reason, payload) => {
       rejected.push({ reason, payload });
@@ -71,5 +77,5 @@ export async function runPlugin(
     }
   }
   await service.stop();
-  return { outputs, rejected, counters };
+  return { outputs, outputTexts, rejected, counters };
 }

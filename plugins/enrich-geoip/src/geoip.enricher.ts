@@ -1,5 +1,5 @@
 import { RecordCopier } from '@panoptes/flow';
-import { HandlerService, PluginContext, PluginError } from '@panoptes/plugin-sdk';
+import { HandlerService, jsonLines, PluginContext, PluginError, withJsonLines } from '@panoptes/plugin-sdk';
 import { ClockCache } from './geoip.cache';
 import { DB_ROLES, DbRole, GeoipConfig } from './geoip.config';
 import { GeoDatabase, GeoFields, sameStamp, FileStamp } from './geoip.database';
@@ -39,6 +39,15 @@ interface Generation {
 
 type Flow = Record<string, unknown>;
 
+/** Every key a side's labels may add. */
+const SRC_KEYS = ['snet', 'sco', 'scity', 'slat', 'slon', 'sas', 'sasorg'] as const;
+const DST_KEYS = ['dnet', 'dco', 'dcity', 'dlat', 'dlon', 'das', 'dasorg'] as const;
+
+const lacksKeys = (r: Flow, keys: readonly string[]): boolean => {
+  for (const k of keys) if (r[k] !== undefined) return false;
+  return true;
+};
+
 /**
  * Adds country, city, location and AS fields for both sides of each flow.
  * A replaced database file is checked off the hot path and swapped in between
@@ -55,6 +64,9 @@ export class GeoipEnricher implements HandlerService {
   /** Merged answers of several databases, per pair of shared per-database answers. */
   private readonly merged = new WeakMap<GeoFields, WeakMap<GeoFields, GeoFields>>();
   private readonly copier = new RecordCopier();
+  /** Each shared answer's labels as JSON text, for the source and the destination side. */
+  private readonly srcJson = new WeakMap<object, string>();
+  private readonly dstJson = new WeakMap<object, string>();
   private figures = { lookups: 0, cacheHits: 0, labelled: 0, special: 0, reloads: 0, reloadFailures: 0 };
 
   constructor(
@@ -144,8 +156,13 @@ export class GeoipEnricher implements HandlerService {
     const gen = this.gen;
     if (!gen) throw new Error('enrich-geoip is not started');
     const out: Flow[] = [];
+    // Records that came as JSON text (over Kafka) leave as text too: the labels
+    // are appended to the text they came in, not the whole record encoded again.
+    const texts = jsonLines(records);
+    const outTexts: (string | undefined)[] | undefined = texts ? [] : undefined;
     const before = { ...this.figures };
-    for (const r of records) {
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
       if (
         !r ||
         typeof r !== 'object' ||
@@ -160,6 +177,7 @@ export class GeoipEnricher implements HandlerService {
       const ad = this.answer(gen, (r as Flow).daddr as string);
       if (as === null && ad === null) {
         out.push(r as Flow); // nothing to add: passed on as it came, never modified
+        outTexts?.push(texts![i]);
         continue;
       }
       // A copy: the embedded bus hands the same objects to every group reading the topic.
@@ -167,6 +185,7 @@ export class GeoipEnricher implements HandlerService {
       this.labelSrc(f, as);
       this.labelDst(f, ad);
       out.push(f);
+      if (outTexts) outTexts.push(this.labelledText(texts![i], r as Flow, as, ad));
     }
     const d = this.figures;
     if (d.lookups > before.lookups) this.ctx.count('lookups', d.lookups - before.lookups);
@@ -174,7 +193,40 @@ export class GeoipEnricher implements HandlerService {
     if (d.labelled > before.labelled) this.ctx.count('labels_added', d.labelled - before.labelled);
     if (d.special > before.special) this.ctx.count('special', d.special - before.special);
     this.ctx.gauge('cache_entries', gen.cache.size);
-    await this.ctx.emit(out);
+    await this.ctx.emit(outTexts ? withJsonLines(out, outTexts) : out);
+  }
+
+  /**
+   * The JSON text of the labelled copy of `r`, made from `text` (the text `r`
+   * was parsed from) by appending the labels before its closing brace: what
+   * JSON.stringify writes for the copy when the labels are keys `r` lacks,
+   * since they are then added after its own keys, in the same order.
+   * Undefined when that does not hold (the copy is then encoded as usual).
+   */
+  private labelledText(text: string | undefined, r: Flow, as: Answer, ad: Answer): string | undefined {
+    if (text === undefined || text.charCodeAt(text.length - 1) !== 0x7d) return undefined; // '}' last: no trailing space
+    if (as !== null && !lacksKeys(r, SRC_KEYS)) return undefined;
+    if (ad !== null && !lacksKeys(r, DST_KEYS)) return undefined;
+    return text.slice(0, -1) + this.fragment(as, 's') + this.fragment(ad, 'd') + '}';
+  }
+
+  /** The labels of one side as JSON members, each after a comma: one string per shared answer and side. */
+  private fragment(a: Answer, side: 's' | 'd'): string {
+    if (a === null) return '';
+    const bySide = side === 's' ? this.srcJson : this.dstJson;
+    let j = bySide.get(a);
+    if (j === undefined) {
+      j = '';
+      if (a.net !== undefined) j = `,"${side}net":${JSON.stringify(a.net)}`;
+      else {
+        // The order labelSrc and labelDst add them in.
+        for (const k of ['co', 'city', 'lat', 'lon', 'as', 'asorg'] as const) {
+          if (a[k] !== undefined) j += `,"${side}${k}":${JSON.stringify(a[k])}`;
+        }
+      }
+      bySide.set(a, j);
+    }
+    return j;
   }
 
   /**
