@@ -66,7 +66,7 @@ describe('source-jsonl', () => {
     expect(run.counters.bad_lines).toBe(3);
   });
 
-  it('emits each batch in order, without the text its records were spelled in', async () => {
+  it('emits each batch in order, with the text of lines spelled as JSON.stringify spells them only', async () => {
     const path = join(dir, 'in.jsonl');
     const lines = [line('a'), ` ${line('b')} `, 'oops', line('c')];
     writeFileSync(path, lines.join('\r\n') + '\n');
@@ -82,8 +82,25 @@ describe('source-jsonl', () => {
     await source.done;
     await source.stop();
     expect(batches.map((b) => b.map((r) => (r as { uid: string }).uid))).toEqual([['a', 'b'], ['c']]);
-    // ` {…} ` must not reach a JSON sink as spelled, over Kafka or in process.
-    expect(batches.map((b) => jsonLines(b))).toEqual([undefined, undefined]);
+    // ` {…} ` must not reach a JSON sink as spelled, over Kafka or in process; canonical lines may.
+    expect(batches.map((b) => jsonLines(b))).toEqual([[line('a'), undefined], [line('c')]]);
+    for (const b of batches) {
+      jsonLines(b)!.forEach((t, i) => t !== undefined && expect(t).toBe(JSON.stringify(b[i])));
+    }
+  });
+
+  it('decodes a character split between two read chunks whole', async () => {
+    const { readLineBatches } = await import('@panoptes/flow');
+    const path = join(dir, 'utf8.jsonl');
+    // "é" is two bytes; with 7-byte chunks one falls across a chunk boundary.
+    const text = '{"a":"é"}\n{"b":"ééé"}\n';
+    writeFileSync(path, text);
+    const lines: string[] = [];
+    for await (const b of readLineBatches(path, { highWaterMark: 7, canonical: true })) {
+      lines.push(...b.lines);
+      expect(Array.from(b.canonical ?? [])).toEqual(b.lines.map(() => 1));
+    }
+    expect(lines).toEqual(['{"a":"é"}', '{"b":"ééé"}']);
   });
 
   it('reads a last line without a newline', async () => {

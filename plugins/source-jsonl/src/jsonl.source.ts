@@ -1,15 +1,16 @@
 import { open } from 'node:fs/promises';
 import { flowRecordProblem, readLineBatches } from '@panoptes/flow';
-import { PluginContext, PluginError, SourceService } from '@panoptes/plugin-sdk';
+import { PluginContext, PluginError, SourceService, withJsonLines } from '@panoptes/plugin-sdk';
 import { JsonlSourceConfig } from './jsonl.config';
 
 /**
  * Replays a JSON-lines flow file. Each batch is emitted and awaited before
  * the next is read, so a slow consumer slows the read (back-pressure). A line
- * that is not a flow record is dead-lettered with its line number. Batches
- * carry no JSON text (jsonLines): the file is spelled by whoever wrote it, and
- * what a sink downstream writes must not depend on that spelling, nor on
- * whether the bus between them is embedded or Kafka.
+ * that is not a flow record is dead-lettered with its line number. A line
+ * spelled exactly as JSON.stringify spells its record (checked natively) rides
+ * on the batch as the record's text (jsonLines), so a writer downstream need
+ * not encode it again; other lines do not, so what a sink writes never
+ * depends on how the file was spelled, nor on the bus in between.
  */
 export class JsonlSource implements SourceService {
   private stopping = false;
@@ -40,15 +41,17 @@ export class JsonlSource implements SourceService {
 
   private async run(): Promise<void> {
     let batch: unknown[] = [];
+    let texts: (string | undefined)[] = [];
     // One batch is emitted while the next is read and parsed; emits stay one at a time, in order.
     let sending: Promise<void> = Promise.resolve();
-    const send = async (records: unknown[]): Promise<void> => {
+    const send = async (records: unknown[], recordTexts: (string | undefined)[]): Promise<void> => {
       await sending;
-      sending = this.flush(records);
+      sending = this.flush(withJsonLines(records, recordTexts));
       sending.catch(() => undefined); // awaited before the next emit or at the end
     };
     try {
-      for await (const chunk of readLineBatches(this.config.path)) {
+      for await (const chunk of readLineBatches(this.config.path, { canonical: true })) {
+        const canonical = chunk.canonical;
         for (let i = 0; i < chunk.lines.length; i++) {
           if (this.stopping) break;
           const line = chunk.lines[i];
@@ -61,14 +64,16 @@ export class JsonlSource implements SourceService {
             continue;
           }
           batch.push(parsed.record);
+          texts.push(canonical?.[i] === 1 ? line : undefined);
           if (batch.length >= this.config.batchSize) {
-            await send(batch);
+            await send(batch, texts);
             batch = [];
+            texts = [];
           }
         }
         if (this.stopping) break;
       }
-      await send(batch);
+      await send(batch, texts);
       await sending;
     } catch (err) {
       await sending.catch(() => undefined);
