@@ -172,18 +172,12 @@ export function captureToFile(
 export function checkFilter(expr: string, linktype?: number): void;
 
 /**
- * Lines (1-based) of a buffer of newline-separated JSON that are not plainly
- * one JSON object each; blank lines are not listed. Every line not listed is a
- * JSON object JSON.parse accepts; a listed one needs a full parse to decide.
+ * One byte per line of UTF-8 `text` (split at "\n", a "\r" before it left
+ * out): 1 where the line is one flat JSON object (no object nested in it)
+ * spelled exactly as JSON.stringify spells what JSON.parse makes of it, 0
+ * elsewhere (or where the check cannot tell).
  */
-export function jsonDoubtfulLines(buf: Uint8Array): number[];
-
-/**
- * One byte per line of `text` (split at "\n", a "\r" before it left out): 1
- * where the line is one JSON object spelled exactly as JSON.stringify spells
- * what JSON.parse makes of it, 0 elsewhere (or where the check cannot tell).
- */
-export function jsonCanonicalLines(text: string): Uint8Array;
+export function jsonCanonicalLines(text: Uint8Array): Uint8Array;
 
 /** One LZ4 frame of `data`: Kafka's lz4 codec, as the Java client writes it. */
 export function lz4Compress(data: Uint8Array): Buffer;

@@ -134,18 +134,10 @@ function checkFilter(expr, linktype) {
 }
 
 /**
- * Lines (1-based) of a buffer of newline-separated JSON that are not plainly
- * one JSON object each; blank lines are not listed. Every line not listed is
- * a JSON object JSON.parse accepts; a listed one needs a full parse to decide.
- */
-function jsonDoubtfulLines(buf) {
-  return loadNative().jsonDoubtfulLines(buf);
-}
-
-/**
- * One byte per line of `text` (split at "\n", a "\r" before it left out): 1
- * where the line is one JSON object spelled exactly as JSON.stringify spells
- * what JSON.parse makes of it, 0 elsewhere (or where the check cannot tell).
+ * One byte per line of UTF-8 `text` (split at "\n", a "\r" before it left
+ * out): 1 where the line is one flat JSON object (no object nested in it)
+ * spelled exactly as JSON.stringify spells what JSON.parse makes of it, 0
+ * elsewhere (or where the check cannot tell).
  */
 function jsonCanonicalLines(text) {
   return loadNative().jsonCanonicalLines(text);
@@ -167,7 +159,6 @@ module.exports = {
   captureToFile,
   checkFilter,
   jsonCanonicalLines,
-  jsonDoubtfulLines,
   lz4Compress,
   lz4Decompress,
 };

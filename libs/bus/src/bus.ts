@@ -28,10 +28,10 @@ export interface SubscribeOptions {
   /** Subscriber id used in metrics and logs. */
   readonly id?: string;
   /**
-   * The handler needs only each record's JSON text: a bus that receives
-   * records as text (Kafka) may hand it text batches (see textBatch in the
-   * plugin SDK), checked to hold one JSON object per record but not parsed.
-   * A bus holding records as objects ignores this.
+   * The handler takes text records (see isTextRecord in the plugin SDK): a
+   * bus that receives records as text (Kafka) hands it each record checked
+   * to be a canonical flat JSON object as that string, unparsed. A bus
+   * holding records as objects ignores this.
    */
   readonly text?: boolean;
 }

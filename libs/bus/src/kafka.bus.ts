@@ -11,7 +11,7 @@ import {
   Producer,
 } from 'kafkajs';
 import { lz4Compress, lz4Decompress } from '@panoptes/capture';
-import { jsonTextsOf, textBatch } from '@panoptes/plugin-sdk';
+import { jsonTextsOf } from '@panoptes/plugin-sdk';
 import { BatchHandler, Bus, DeadLetter, deadLetterTopic, SubscribeOptions, Subscription, TopicStats } from './bus';
 import { BusLogger, stderrBusLogger } from './bus.logger';
 import { KafkaBusConfig } from './kafka.config';
@@ -260,8 +260,8 @@ export class KafkaBus implements Bus, SubscriptionHost {
     records: unknown[],
     origin: Record<string, string>,
   ): Promise<void> {
-    // Each record as the text it carries (see jsonLines), or encoded, cut to 64 KiB.
-    const letters = textBatch(jsonTextsOf(records).map(truncatedText));
+    // Each record as its text (see jsonTextsOf), cut to 64 KiB: text records are sent as they are.
+    const letters = jsonTextsOf(records).map(truncatedText);
     await this.writeLetter(topic, reason, origin, (partitions) => {
       const { messages } = encodeRecords(letters, undefined, { ...this.config, partitions }, this.rr++);
       return messages;
@@ -388,8 +388,7 @@ const COMPRESSION_TYPES = {
 } as const;
 
 /** A record's text too big to dead-letter whole keeps its first 64 KiB, in a record saying so. */
-function truncatedText(s: string | undefined): string {
-  if (s === undefined) return 'null';
+function truncatedText(s: string): string {
   if (s.length <= 65_536) return s;
   return JSON.stringify({ truncated: true, bytes: Buffer.byteLength(s), head: s.slice(0, 65_536) });
 }

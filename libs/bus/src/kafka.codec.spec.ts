@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { jsonDoubtfulLines } from '@panoptes/capture';
+import { jsonCanonicalLines } from '@panoptes/capture';
 import { withJsonLines } from '@panoptes/plugin-sdk';
-import { decodeMessage, encodeRecords, murmur2, partitionForKey, splitMessage } from './kafka.codec';
+import { decodeMessage, encodeRecords, murmur2, partitionForKey, decodeMessageText } from './kafka.codec';
 import { KafkaBusConfig } from './kafka.config';
 
 // kafkajs's own murmur2 (the Java client's hash): our partitioning must agree with it.
@@ -110,46 +110,52 @@ describe('kafka codec', () => {
     expect(decodeMessage(null)).toEqual({ records: [], bad: [{ reason: 'empty message', raw: '' }] });
   });
 
-  it('splits text without parsing, accepting and refusing each line as decodeMessage does', () => {
+  it('hands canonical lines on as text records and decodes every other line as decodeMessage does', () => {
     // Good objects, blank lines (JSON and JavaScript whitespace), scalars, arrays, broken JSON,
-    // a byte that is not UTF-8, a lone surrogate escape, deep nesting.
+    // a byte that is not UTF-8, a lone surrogate escape, deep nesting, a last canonical line.
     const value = Buffer.concat([
       Buffer.from('{"a":1}\n  { "b" : [1, {"c": null}] } \r\n\n \t\n\u000b\n42\n[1]\n{"a":\n"x"}\n{} {}\n'),
       Buffer.from([0x7b, 0x22, 0x73, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d, 0x0a]),
       Buffer.from('{"u":"\\ud800"}\n' + '{"d":'.repeat(200) + '1' + '}'.repeat(200) + '\n{"last":true}'),
     ]);
-    // The native check doubts what is not plainly an object (here JavaScript-only whitespace);
-    // those lines are parsed to decide.
-    expect(jsonDoubtfulLines(value)).toEqual([5, 6, 7, 8, 9, 10]);
-    const lines: string[] = [];
-    const split = splitMessage(value, lines);
-    const parsedLines: string[] = [];
-    const decoded = decodeMessage(value, parsedLines);
-    expect(lines).toEqual(parsedLines);
-    expect(split.count).toBe(decoded.records.length);
-    expect(split.count).toBe(6);
-    expect(split.bad).toEqual(decoded.bad);
-    expect(split.bad.map((b) => b.reason.replace(/:.*/, ''))).toEqual([
+    expect(Array.from(jsonCanonicalLines(value))).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    const out: unknown[] = [];
+    const text = decodeMessageText(value, out);
+    const decoded = decodeMessage(value);
+    expect(out.map((r) => typeof r)).toEqual(['string', 'object', 'object', 'object', 'object', 'string']);
+    expect(out.map((r) => (typeof r === 'string' ? JSON.parse(r) : r))).toEqual(decoded.records);
+    expect(text.count).toBe(6);
+    expect(text.bad).toEqual(decoded.bad);
+    expect(text.bad.map((b) => b.reason.replace(/:.*/, ''))).toEqual([
       'line 6',
       'line 7',
       'line 8',
       'line 9',
       'line 10',
     ]);
-    expect(splitMessage(null, [])).toEqual({ count: 0, bad: [{ reason: 'empty message', raw: '' }] });
+    expect(decodeMessageText(null, [])).toEqual({ count: 0, bad: [{ reason: 'empty message', raw: '' }] });
   });
 
-  it('splits a message of flow records into exactly their lines', () => {
+  it('hands a message of flow records on as exactly their lines', () => {
     const records = Array.from({ length: 500 }, (_, i) => ({
       uid: `f${i}`,
       saddr: '10.0.0.1',
       sbytes: i * 1.5,
       n: 'é☃',
     }));
-    const text = records.map((r) => JSON.stringify(r)).join('\n');
-    const lines: string[] = [];
-    expect(splitMessage(Buffer.from(text), lines)).toEqual({ count: 500, bad: [] });
-    expect(lines.map((l) => JSON.parse(l))).toEqual(records);
+    const lines = records.map((r) => JSON.stringify(r));
+    const out: unknown[] = [];
+    expect(decodeMessageText(Buffer.from(lines.join('\n')), out)).toEqual({ count: 500, bad: [] });
+    expect(out).toEqual(lines);
+  });
+
+  it('sends a text record as itself, keyed by the key of its text', () => {
+    const { messages } = encodeRecords(
+      ['{"uid":"a","seq":0}', { uid: 'a', seq: 1 }],
+      (r) => (typeof r === 'string' ? 'a' : r.uid),
+      opts,
+    );
+    expect(messages.map((m) => m.value)).toEqual(['{"uid":"a","seq":0}\n{"uid":"a","seq":1}']);
   });
 });
 

@@ -7,12 +7,13 @@
  * the choice a Java producer makes for the same key, so every record of a flow
  * lands in one partition whoever produced it.
  *
- * A batch that carries its records' JSON text (see jsonLines in the plugin
- * SDK: a batch a consumer decoded, handed on unchanged) is sent as that text
- * rather than encoded again; decoding hands the consumer each record's line
- * the same way, for a sink that writes JSON lines.
+ * A text record (a string: see isTextRecord in the plugin SDK) is sent as
+ * itself, and a record whose batch carries its JSON text (jsonLines) as that
+ * text, rather than encoded again. Decoding hands a consumer each record's
+ * line the same way, or for a subscriber that takes text records, canonical
+ * lines as text records, unparsed.
  */
-import { jsonDoubtfulLines } from '@panoptes/capture';
+import { jsonCanonicalLines } from '@panoptes/capture';
 import { jsonLines } from '@panoptes/plugin-sdk';
 
 export const RECORDS_HEADER = 'panoptes-records';
@@ -69,7 +70,7 @@ export function encodeRecords<T>(
     const partition = k
       ? partitionForKey(k, partitions)
       : (roundRobinStart + Math.floor(i / recordsPerMessage)) % partitions;
-    const line = texts?.[i] ?? JSON.stringify(record);
+    const line = typeof record === 'string' ? record : (texts?.[i] ?? JSON.stringify(record));
     // Length in UTF-16 units is a lower bound for UTF-8 bytes; measure exactly only near the limit.
     const bytes = line.length * 3 < maxMessageBytes ? line.length : Buffer.byteLength(line);
     if (bytes > maxMessageBytes) {
@@ -123,40 +124,38 @@ export function decodeMessage(value: Buffer | null, lines?: string[]): { records
 }
 
 /**
- * Splits one message value into the JSON text of its records without parsing
- * them, for a consumer that only writes the text (a subscription with
- * `text`). Each line is still checked to be one JSON object, natively, and a
- * line that check doubts is parsed to decide, so a line is accepted or
- * refused exactly as decodeMessage would. Appends the good lines to `lines`.
+ * Decodes one message value for a subscriber that takes text records
+ * (`text`): a line natively checked to be a canonical flat JSON object is
+ * handed on as that string, unparsed (see isTextRecord); any other line is
+ * parsed and accepted or refused exactly as decodeMessage does. Appends the
+ * records to `out`.
  */
-export function splitMessage(value: Buffer | null, lines: string[]): { count: number; bad: Undecodable[] } {
+export function decodeMessageText(value: Buffer | null, out: unknown[]): { count: number; bad: Undecodable[] } {
   const bad: Undecodable[] = [];
   if (value === null || value.length === 0) return { count: 0, bad: [{ reason: 'empty message', raw: '' }] };
-  const doubtful = doubtfulLines(value);
-  if (doubtful === undefined) {
-    const { records } = decodeMessage(value, lines);
+  const canonical = canonicalLines(value);
+  if (canonical === undefined) {
+    const { records } = decodeMessage(value);
+    for (const r of records) out.push(r);
     return { count: records.length, bad };
   }
   const text = value.toString('utf8');
-  const before = lines.length;
+  const before = out.length;
   let start = 0;
   let lineNo = 0;
-  let d = 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    lineNo++;
     const line = text.slice(start, end);
     start = end + 1;
-    if (lineNo === doubtful[d]) {
-      d++;
-      if (parseLine(line, lineNo, bad) !== undefined) lines.push(line);
-    } else if (line.charCodeAt(0) === 0x7b || (line.length > 0 && line.trim() !== '')) {
-      // Known to be one JSON object (usually starting at its first character).
-      lines.push(line);
+    if (canonical[lineNo++] === 1) {
+      out.push(line);
+      continue;
     }
+    const record = parseLine(line, lineNo, bad);
+    if (record !== undefined) out.push(record);
   }
-  return { count: lines.length - before, bad };
+  return { count: out.length - before, bad };
 }
 
 /** A line's record; undefined for a blank line, or a bad one (added to `bad`). */
@@ -175,24 +174,6 @@ function parseLine(line: string, lineNo: number, bad: Undecodable[]): object | u
     return undefined;
   }
   return parsed;
-}
-
-let nativeLoads: boolean | undefined;
-
-/**
- * The native check of newline-separated JSON objects, or undefined where the
- * native module is not built (callers then parse every line).
- */
-function doubtfulLines(buf: Uint8Array): number[] | undefined {
-  if (nativeLoads === undefined) {
-    try {
-      jsonDoubtfulLines(Buffer.from('{}'));
-      nativeLoads = true;
-    } catch {
-      nativeLoads = false;
-    }
-  }
-  return nativeLoads ? jsonDoubtfulLines(buf) : undefined;
 }
 
 /** Kafka's default partitioner for a keyed record: murmur2 of the UTF-8 key, made positive, modulo partitions. */
@@ -224,4 +205,22 @@ export function murmur2(data: Uint8Array): number {
   h = Math.imul(h, m);
   h ^= h >>> 15;
   return h | 0;
+}
+
+let nativeLoads: boolean | undefined;
+
+/**
+ * The native check of canonical flat JSON objects, one flag per line, or
+ * undefined where the native module is not built (callers then parse).
+ */
+function canonicalLines(buf: Uint8Array): Uint8Array | undefined {
+  if (nativeLoads === undefined) {
+    try {
+      jsonCanonicalLines(Buffer.from('{}'));
+      nativeLoads = true;
+    } catch {
+      nativeLoads = false;
+    }
+  }
+  return nativeLoads ? jsonCanonicalLines(buf) : undefined;
 }

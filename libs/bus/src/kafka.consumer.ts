@@ -1,9 +1,9 @@
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { textBatch, withJsonLines } from '@panoptes/plugin-sdk';
+import { withJsonLines } from '@panoptes/plugin-sdk';
 import { BatchHandler } from './bus';
 import { BusLogger } from './bus.logger';
 import { KafkaBusConfig } from './kafka.config';
-import { decodeMessage, splitMessage } from './kafka.codec';
+import { decodeMessage, decodeMessageText } from './kafka.codec';
 
 /** What a subscription needs from its bus. */
 export interface SubscriptionHost {
@@ -42,7 +42,7 @@ export class KafkaSubscription {
     readonly group: string,
     readonly groupId: string,
     private readonly handler: BatchHandler<unknown>,
-    /** The handler takes text batches: lines are checked, not parsed. */
+    /** The handler takes text records: canonical lines are checked, not parsed. */
     private readonly text = false,
   ) {}
 
@@ -114,9 +114,9 @@ export class KafkaSubscription {
       if (!isRunning() || isStale()) break;
       let bad;
       if (this.text) {
-        const split = splitMessage(message.value, chunk.lines);
-        this.recordsSeen += split.count + split.bad.length;
-        bad = split.bad;
+        const decoded = decodeMessageText(message.value, chunk.records);
+        this.recordsSeen += decoded.count + decoded.bad.length;
+        bad = decoded.bad;
       } else {
         const decoded = decodeMessage(message.value, chunk.lines);
         this.recordsSeen += decoded.records.length + decoded.bad.length;
@@ -126,7 +126,7 @@ export class KafkaSubscription {
       this.messagesSeen++;
       for (const b of bad) chunk.bad.push({ ...b, offset: message.offset });
       last = message.offset;
-      if (chunk.lines.length >= limit) {
+      if (chunk.records.length >= limit) {
         await this.handle(batch.partition, chunk, last, origin);
         resolveOffset(last);
         await heartbeat();
@@ -152,8 +152,8 @@ export class KafkaSubscription {
           offset: b.offset,
         });
       }
-      // Each record's line rides along: a sink writing JSON lines writes them as they came.
-      const records = this.text ? textBatch(chunk.lines) : withJsonLines(chunk.records, chunk.lines);
+      // Each parsed record's line rides along: a sink writing JSON lines writes them as they came.
+      const records = this.text ? chunk.records : withJsonLines(chunk.records, chunk.lines);
       if (records.length > 0) {
         try {
           await this.handler(records, { topic: this.topic, partition });
@@ -187,7 +187,7 @@ export class KafkaSubscription {
 
 /**
  * Records decoded from consecutive messages of one partition, with each
- * record's line and the parts that failed; `records` stays empty in text mode.
+ * record's line (not kept for text records) and the parts that failed.
  */
 interface Chunk {
   records: unknown[];

@@ -17,31 +17,37 @@ export interface LineBatch {
 /**
  * Reads a UTF-8 text file (or stdin with `-`) as batches of lines. Much
  * cheaper than readline's per-line async iteration: one await per chunk, not
- * per line. A character split between two chunks is decoded whole.
+ * per line. Chunks are cut after their last newline, so no line and no
+ * character is ever split between two batches.
  */
 export async function* readLineBatches(
   path: string,
   options: { highWaterMark?: number; canonical?: boolean } = {},
 ): AsyncGenerator<LineBatch> {
   const input =
-    path === '-'
-      ? process.stdin.setEncoding('utf8')
-      : createReadStream(path, { highWaterMark: options.highWaterMark ?? 1 << 20, encoding: 'utf8' });
+    path === '-' ? process.stdin : createReadStream(path, { highWaterMark: options.highWaterMark ?? 1 << 20 });
   const check = options.canonical && nativeLoads() ? jsonCanonicalLines : undefined;
-  let rest = '';
+  const batch = (bytes: Buffer, first: number): LineBatch => {
+    const lines = stripCr(bytes.toString('utf8').split('\n'));
+    return { lines, first, canonical: check?.(bytes) };
+  };
+  let rest: Buffer = Buffer.alloc(0);
   let lineNo = 1;
   try {
     for await (const chunk of input) {
-      const text = rest + (chunk as string);
-      const canonical = check?.(text);
-      const lines = text.split('\n');
-      rest = lines.pop()!;
-      if (lines.length) {
-        yield { lines: stripCr(lines), first: lineNo, canonical: canonical?.subarray(0, lines.length) };
-        lineNo += lines.length;
+      const data = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      const buf = rest.length ? Buffer.concat([rest, data]) : data;
+      const end = buf.lastIndexOf(10);
+      if (end < 0) {
+        rest = buf;
+        continue;
       }
+      rest = buf.subarray(end + 1);
+      const b = batch(buf.subarray(0, end), lineNo);
+      lineNo += b.lines.length;
+      yield b;
     }
-    if (rest) yield { lines: stripCr([rest]), first: lineNo, canonical: check?.(rest) };
+    if (rest.length) yield batch(rest, lineNo);
   } finally {
     if (input !== process.stdin) (input as ReturnType<typeof createReadStream>).destroy();
   }
@@ -57,7 +63,7 @@ let loads: boolean | undefined;
 function nativeLoads(): boolean {
   if (loads === undefined) {
     try {
-      jsonCanonicalLines('{}');
+      jsonCanonicalLines(Buffer.from('{}'));
       loads = true;
     } catch {
       loads = false;

@@ -34,20 +34,55 @@ export function jsonLines(records: readonly unknown[]): JsonTexts | undefined {
   return texts && texts.length === records.length ? texts : undefined;
 }
 
-/** Each record's JSON text: the one it carries, or JSON.stringify's. */
+/** Each record's JSON text: a text record itself, the text a record carries, or JSON.stringify's. */
 export function jsonTextsOf(records: readonly unknown[]): string[] {
   const texts = jsonLines(records);
   const out = new Array<string>(records.length);
-  for (let i = 0; i < records.length; i++) out[i] = texts?.[i] ?? JSON.stringify(records[i]);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    out[i] = typeof r === 'string' ? r : (texts?.[i] ?? JSON.stringify(r));
+  }
   return out;
 }
 
 /**
- * A batch given as its records' JSON text alone, for a handler whose plugin
- * declared `textInput` (it only writes each record's text): the elements are
- * the texts themselves, each checked to be one JSON object but never parsed,
- * and `jsonLines()` of the batch returns them.
+ * Text records. Over Kafka a record may reach a plugin that declared
+ * `textInput`, and leave any plugin whose context has `textOutput`, as its
+ * JSON text alone: a string element of the batch holding one flat JSON
+ * object (no object nested in it) spelled exactly as JSON.stringify spells
+ * it, checked natively where it was read. Parsing it gives the record; its
+ * top-level fields can also be read off the text (textField).
  */
-export function textBatch(texts: string[]): unknown[] {
-  return withJsonLines(texts, texts);
+export function isTextRecord(r: unknown): r is string {
+  return typeof r === 'string';
+}
+
+/**
+ * Reads one top-level string field of a text record, or undefined when the
+ * record has no such field or its value is not a string. In a canonical flat
+ * object `,"name":` or a leading `{"name":` can only be that key: a quote
+ * inside a string is always escaped, and no key repeats.
+ */
+export function textField(name: string): (text: string) => string | undefined {
+  const first = `{"${name}":"`;
+  const later = `,"${name}":"`;
+  return (text) => {
+    let at = text.startsWith(first) ? 0 : text.indexOf(later);
+    if (at < 0) return undefined;
+    at += later.length;
+    const end = text.indexOf('"', at);
+    if (end < 0) return undefined;
+    const value = text.slice(at, end);
+    return value.includes('\\') ? escapedString(text, at) : value;
+  };
+}
+
+/** The string starting at `at` (after its opening quote) when it holds escapes: decoded by JSON.parse. */
+function escapedString(text: string, at: number): string | undefined {
+  for (let i = at; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === 0x22) return JSON.parse(text.slice(at - 1, i + 1)) as string;
+  }
+  return undefined;
 }

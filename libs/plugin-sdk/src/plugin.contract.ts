@@ -26,6 +26,12 @@ export interface PluginContext {
   readonly log: PluginLogger;
   /** Publishes records on an output port (the first declared output when omitted). */
   emit<T>(records: T[], port?: string): Promise<void>;
+  /**
+   * Emitted records leave the process as JSON text (the Kafka bus) and no
+   * plugin here receives them as objects: a plugin may then emit text
+   * records (see isTextRecord) rather than parse what it only passes on.
+   */
+  readonly textOutput?: boolean;
   /** Sends records that cannot be processed to the dead-letter topic with a reason, and counts them. */
   reject(reason: string, payload: unknown, port?: string): Promise<void>;
   /** Adds to a named counter of this instance (shown in /metrics and the API). */
@@ -87,10 +93,11 @@ export interface PluginManifest<C extends object = object, K extends PluginKind 
    */
   preflight?(config: C): Promise<ConfigIssue[]>;
   /**
-   * Whether an instance with this config needs only the JSON text of the
-   * records on its main input (a sink writing JSON lines as they came). Over
-   * Kafka it is then handed text batches (see textBatch): every line is
-   * checked to be one JSON object, and none is parsed. Not used when the
+   * Whether an instance with this config takes text records on its main
+   * input (see isTextRecord): over Kafka, each line checked natively to be a
+   * canonical flat JSON object then reaches handle() as that string, unparsed,
+   * and other lines as parsed objects. For plugins that write the text (a
+   * JSON sink) or read a few fields off it (textField). Not used when the
    * instance has a filter, which reads fields.
    */
   textInput?(config: C): boolean;

@@ -22,6 +22,8 @@ export interface PluginRun {
 export interface RunPluginOptions {
   /** Batches to feed, by input port (the first input port when an array is given). */
   readonly input?: unknown[][] | Record<string, unknown[][]>;
+  /** The context's textOutput: emitted records leave as text (as over Kafka). */
+  readonly textOutput?: boolean;
   /** Called after start and before the input is fed (e.g. to swap a file). */
   readonly afterStart?: (service: SourceService | HandlerService) => Promise<void>;
 }
@@ -47,6 +49,7 @@ export async function runPlugin(
     id: manifest.id,
     inputs: manifest.inputs ?? {},
     outputs: manifest.outputs ?? {},
+    textOutput: options.textOutput,
     log: { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} },
     emit: async (records, port = outPorts[0]) => {
       if (!outPorts.includes(port)) throw new Error(`no output port ${port}`);

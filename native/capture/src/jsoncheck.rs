@@ -1,40 +1,8 @@
-//! Checks newline-separated JSON objects without building them. The Kafka bus
-//! hands a consumer that only writes JSON lines (sink-file) their text as it
-//! came; it must still know that every line is one JSON object, and parsing
-//! each line into a JavaScript object only to throw it away is most of that
-//! consumer's cost.
-
-use serde::de::IgnoredAny;
-
-/// JSON's insignificant whitespace.
-fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
-
-/// Whether one line is a JSON object, alone but for whitespace around it.
-pub fn is_object_line(line: &[u8]) -> bool {
-    match line.iter().position(|&b| !is_ws(b)) {
-        Some(i) if line[i] == b'{' => serde_json::from_slice::<IgnoredAny>(line).is_ok(),
-        _ => false,
-    }
-}
-
-/// The lines of `buf` (1-based, split at `\n`, blank lines counted) that are
-/// not blank and not plainly one JSON object: invalid JSON, another JSON
-/// value, invalid UTF-8, or anything this strict check refuses. Who calls this
-/// decides about those lines with a full parser; every other line is known good.
-pub fn doubtful_lines(buf: &[u8]) -> Vec<u32> {
-    let mut out = Vec::new();
-    for (i, line) in buf.split(|&b| b == b'\n').enumerate() {
-        if line.iter().all(|&b| is_ws(b)) {
-            continue;
-        }
-        if !is_object_line(line) {
-            out.push(i as u32 + 1);
-        }
-    }
-    out
-}
+//! Checks newline-separated JSON objects without building them. Over Kafka a
+//! record that is one flat JSON object spelled exactly as JavaScript's
+//! JSON.stringify spells it travels through the plugins that only write it
+//! or read a few fields of it as that text: parsing it into a JavaScript
+//! object, only to encode it again, was most of their cost.
 
 /// Tells whether a line is one JSON object spelled exactly as JavaScript's
 /// `JSON.stringify` spells the value `JSON.parse` makes of it: no whitespace,
@@ -232,28 +200,6 @@ pub fn canonical_lines(text: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn objects_pass_and_everything_else_is_doubtful() {
-        let buf = b"{\"a\":1}\n\n  {\"b\":[1,2,{\"c\":null}]} \r\n[1]\n{\"a\":\n\"x\"\n{\"s\":\"\xff\"}\n{} {}\n  \n{\"u\":\"\\ud800\"}";
-        // Line 7 (a byte that is not UTF-8, inside a string) and line 10 (a lone
-        // surrogate escape) are objects to JSON.parse too, after Node's lossy
-        // UTF-8 decoding: the same verdict.
-        assert_eq!(doubtful_lines(buf), vec![4, 5, 6, 8]);
-    }
-
-    #[test]
-    fn empty_and_blank_buffers_have_no_doubtful_lines() {
-        assert!(doubtful_lines(b"").is_empty());
-        assert!(doubtful_lines(b"\n \n\t\r\n").is_empty());
-    }
-
-    #[test]
-    fn a_line_with_only_a_scalar_or_garbage_is_doubtful() {
-        for line in [&b"1"[..], b"\"x\"", b"null", b"{", b"}", b"{\"a\":1}}", b"{'a':1}", b"{\"a\":01}"] {
-            assert!(!is_object_line(line), "{:?}", String::from_utf8_lossy(line));
-        }
-    }
 
     #[test]
     fn canonical_objects_are_told_from_other_spellings() {

@@ -319,13 +319,6 @@ pub fn check_filter(expr: String, linktype: Option<u32>) -> Result<()> {
     Meter::check_filter(&expr, linktype.unwrap_or(1)).map_err(Error::from_reason)
 }
 
-/// Lines of newline-separated JSON (1-based) that are not plainly one JSON
-/// object each; the caller parses those to decide. Blank lines are not listed.
-#[napi]
-pub fn json_doubtful_lines(buf: Buffer) -> Vec<u32> {
-    crate::jsoncheck::doubtful_lines(&buf)
-}
-
 /// One LZ4 frame of `data` (Kafka's lz4 codec).
 #[napi]
 pub fn lz4_compress(data: Buffer) -> Result<Buffer> {
@@ -340,10 +333,10 @@ pub fn lz4_decompress(data: Buffer) -> Result<Buffer> {
         .map_err(Error::from_reason)
 }
 
-/// One byte per line of `text` (split at "\n", a "\r" before it left out): 1
-/// where the line is one JSON object spelled exactly as JSON.stringify would
-/// spell it, 0 elsewhere (or where the check cannot tell).
+/// One byte per line of UTF-8 `text` (split at "\n", a "\r" before it left
+/// out): 1 where the line is one flat JSON object spelled exactly as
+/// JSON.stringify would spell it, 0 elsewhere (or where the check cannot tell).
 #[napi]
-pub fn json_canonical_lines(text: String) -> Buffer {
-    crate::jsoncheck::canonical_lines(text.as_bytes()).into()
+pub fn json_canonical_lines(text: Buffer) -> Buffer {
+    crate::jsoncheck::canonical_lines(&text).into()
 }

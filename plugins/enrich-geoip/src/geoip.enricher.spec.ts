@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PluginContext, validateConfig, withJsonLines } from '@panoptes/plugin-sdk';
+import { PluginContext, validateConfig } from '@panoptes/plugin-sdk';
 import { runPlugin } from '@panoptes/testing';
 import { enrichGeoipPlugin, GeoipConfig, GeoipEnricher } from './index';
 import { extract, GeoFields } from './geoip.database';
@@ -237,45 +237,28 @@ describe('enrich-geoip values match the MaxMind test databases', () => {
     expect(run.counters.special).toBe(12);
   });
 
-  it('records that came as JSON text leave as that text with their labels appended', async () => {
+  it('labels text records on their text, exactly as it labels the parsed records', async () => {
     const flows: Record<string, unknown>[] = [
       flow('2.125.160.216', '1.128.0.0', 0), // city labels one side, nothing for the other
       flow('10.1.2.3', '81.2.69.160', 1), // a special range and a city
       flow('02:00:00:00:00:01', '02:00:00:00:00:02', 2), // nothing to add: passed on as it came
-      { ...flow('81.2.69.160', '2.125.160.216', 3), sco: 'XX' }, // a label already there: encoded again
-      flow('2.125.160.216', '81.2.69.160', 4), // spelled with spaces, and a trailing one: encoded again
-      flow('2.125.160.216', '81.2.69.160', 5), // spelled with spaces
+      { ...flow('81.2.69.160', '2.125.160.216', 3), sco: 'XX' }, // a label already there: replaced in place
+      { note: 'a "quoted" ,"saddr":"1.1.1.1" \\', ...flow('2.125.160.216', '81.2.69.160', 4) }, // a lookalike key first
+      { uid: 'u5', seq: 0, daddr: '81.2.69.160' }, // no saddr: refused
     ];
-    const texts = flows.map((f) => JSON.stringify(f));
-    texts[4] = JSON.stringify(flows[4], null, 1).replace(/\n/g, '') + ' ';
-    texts[5] = JSON.stringify(flows[5], null, 1).replace(/\n/g, '');
-    const input = withJsonLines(
-      texts.map((t) => JSON.parse(t) as unknown),
-      texts,
-    );
-    const run = await runPlugin(enrichGeoipPlugin, { cityDb: db('GeoIP2-City-Test') }, { input: [input] });
-    const out = run.outputs.flows as Record<string, unknown>[];
-    const outTexts = run.outputTexts.flows;
-    expect(out.map((f) => [f.uid, f.sco ?? f.snet, f.dco ?? f.dnet])).toEqual([
-      ['u0', 'GB', undefined],
-      ['u1', 'private', 'GB'],
-      ['u2', undefined, undefined],
-      ['u3', 'GB', 'GB'],
-      ['u4', 'GB', 'GB'],
-      ['u5', 'GB', 'GB'],
-    ]);
-    // Each text is its record's, and spelled as JSON.stringify would where the input was; a
-    // record whose text cannot simply be extended has none, and is encoded downstream.
-    expect(outTexts.map((t) => t === undefined)).toEqual([false, false, false, true, true, false]);
-    outTexts.forEach((t, i) => t !== undefined && expect(JSON.parse(t)).toEqual(out[i]));
-    for (const i of [0, 1]) expect(outTexts[i]).toBe(JSON.stringify(out[i]));
-    expect(outTexts[2]).toBe(texts[2]);
-    expect(outTexts[5]).toBe(texts[5].slice(0, -1) + JSON.stringify(out[5]).slice(JSON.stringify(flows[5]).length - 1));
-    expect(outTexts[5]!.startsWith('{ "uid": "u5"')).toBe(true);
-    // Without texts nothing is attached.
-    const plain = await runPlugin(enrichGeoipPlugin, { cityDb: db('GeoIP2-City-Test') }, { input: [flows] });
-    expect(plain.outputTexts.flows).toEqual(flows.map(() => undefined));
-    expect(plain.outputs.flows).toEqual(out);
+    const config = { cityDb: db('GeoIP2-City-Test') };
+    const asText = await runPlugin(enrichGeoipPlugin, config, { input: [flows.map((f) => JSON.stringify(f))] });
+    const asObjects = await runPlugin(enrichGeoipPlugin, config, { input: [flows] });
+    const out = asText.outputs.flows;
+    expect(out.map((r) => typeof r)).toEqual(['string', 'string', 'string', 'object', 'string']);
+    // The same records, the same figures, whichever way they came.
+    expect(out.map((r) => (typeof r === 'string' ? JSON.parse(r) : r))).toEqual(asObjects.outputs.flows);
+    expect(asText.counters).toEqual(asObjects.counters);
+    expect(asText.rejected.map((x) => x.reason)).toEqual(asObjects.rejected.map((x) => x.reason));
+    // A labelled text is what JSON.stringify writes for the labelled record.
+    for (const i of [0, 1, 2, 4]) expect(out[i]).toBe(JSON.stringify(asObjects.outputs.flows[i]));
+    expect(asObjects.outputs.flows[4]).toMatchObject({ saddr: '2.125.160.216', sco: 'GB' });
+    expect(asObjects.outputs.flows[3]).toMatchObject({ sco: 'GB' });
   });
 
   it('caches: a repeated address is looked up once', async () => {

@@ -1,5 +1,5 @@
 import { RecordCopier } from '@panoptes/flow';
-import { HandlerService, jsonLines, PluginContext, PluginError, withJsonLines } from '@panoptes/plugin-sdk';
+import { HandlerService, isTextRecord, PluginContext, PluginError, textField } from '@panoptes/plugin-sdk';
 import { ClockCache } from './geoip.cache';
 import { DB_ROLES, DbRole, GeoipConfig } from './geoip.config';
 import { GeoDatabase, GeoFields, sameStamp, FileStamp } from './geoip.database';
@@ -39,14 +39,23 @@ interface Generation {
 
 type Flow = Record<string, unknown>;
 
-/** Every key a side's labels may add. */
-const SRC_KEYS = ['snet', 'sco', 'scity', 'slat', 'slon', 'sas', 'sasorg'] as const;
-const DST_KEYS = ['dnet', 'dco', 'dcity', 'dlat', 'dlon', 'das', 'dasorg'] as const;
+/** An answer's fields, in the order labelSrc and labelDst add them (after `s` or `d`). */
+const LABEL_FIELDS = ['co', 'city', 'lat', 'lon', 'as', 'asorg'] as const;
 
-const lacksKeys = (r: Flow, keys: readonly string[]): boolean => {
-  for (const k of keys) if (r[k] !== undefined) return false;
-  return true;
-};
+/** A key any label adds, in a text record. */
+const LABEL_KEY = /[{,]"[sd](?:net|co|city|lat|lon|as|asorg)":/;
+
+const textSaddr = textField('saddr');
+const textDaddr = textField('daddr');
+
+/** A text record's object, or undefined when it is not JSON (it is then refused as not a flow record). */
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Adds country, city, location and AS fields for both sides of each flow.
@@ -155,14 +164,19 @@ export class GeoipEnricher implements HandlerService {
   async handle(records: unknown[]): Promise<void> {
     const gen = this.gen;
     if (!gen) throw new Error('enrich-geoip is not started');
-    const out: Flow[] = [];
-    // Records that came as JSON text (over Kafka) leave as text too: the labels
-    // are appended to the text they came in, not the whole record encoded again.
-    const texts = jsonLines(records);
-    const outTexts: (string | undefined)[] | undefined = texts ? [] : undefined;
+    const out: unknown[] = [];
     const before = { ...this.figures };
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i];
+    for (let r of records) {
+      if (isTextRecord(r)) {
+        // A text record (over Kafka) leaves as text: its addresses are read off
+        // the text and the labels appended to it, with no parse and no encode.
+        const labelled = this.labelText(gen, r);
+        if (labelled !== undefined) {
+          out.push(labelled);
+          continue;
+        }
+        r = parseOrUndefined(r) ?? r;
+      }
       if (
         !r ||
         typeof r !== 'object' ||
@@ -176,8 +190,7 @@ export class GeoipEnricher implements HandlerService {
       const as = this.answer(gen, (r as Flow).saddr as string);
       const ad = this.answer(gen, (r as Flow).daddr as string);
       if (as === null && ad === null) {
-        out.push(r as Flow); // nothing to add: passed on as it came, never modified
-        outTexts?.push(texts![i]);
+        out.push(r); // nothing to add: passed on as it came, never modified
         continue;
       }
       // A copy: the embedded bus hands the same objects to every group reading the topic.
@@ -185,7 +198,6 @@ export class GeoipEnricher implements HandlerService {
       this.labelSrc(f, as);
       this.labelDst(f, ad);
       out.push(f);
-      if (outTexts) outTexts.push(this.labelledText(texts![i], r as Flow, as, ad));
     }
     const d = this.figures;
     if (d.lookups > before.lookups) this.ctx.count('lookups', d.lookups - before.lookups);
@@ -193,21 +205,43 @@ export class GeoipEnricher implements HandlerService {
     if (d.labelled > before.labelled) this.ctx.count('labels_added', d.labelled - before.labelled);
     if (d.special > before.special) this.ctx.count('special', d.special - before.special);
     this.ctx.gauge('cache_entries', gen.cache.size);
-    await this.ctx.emit(outTexts ? withJsonLines(out, outTexts) : out);
+    await this.ctx.emit(out);
   }
 
   /**
-   * The JSON text of the labelled copy of `r`, made from `text` (the text `r`
-   * was parsed from) by appending the labels before its closing brace: what
-   * JSON.stringify writes for the copy when the labels are keys `r` lacks,
-   * since they are then added after its own keys, in the same order.
-   * Undefined when that does not hold (the copy is then encoded as usual).
+   * Labels a text record: the record itself when there is nothing to add; its
+   * text with the labels inserted before the closing brace, which is what
+   * JSON.stringify writes for the labelled copy when the labels are keys the
+   * record lacks (they are added after its own keys, in the same order); the
+   * parsed record labelled in place when it already has one of those keys.
+   * Undefined, with nothing looked up, when it lacks an address string.
    */
-  private labelledText(text: string | undefined, r: Flow, as: Answer, ad: Answer): string | undefined {
-    if (text === undefined || text.charCodeAt(text.length - 1) !== 0x7d) return undefined; // '}' last: no trailing space
-    if (as !== null && !lacksKeys(r, SRC_KEYS)) return undefined;
-    if (ad !== null && !lacksKeys(r, DST_KEYS)) return undefined;
+  private labelText(gen: Generation, text: string): unknown {
+    const saddr = textSaddr(text);
+    const daddr = saddr === undefined ? undefined : textDaddr(text);
+    if (daddr === undefined) return undefined;
+    const as = this.answer(gen, saddr!);
+    const ad = this.answer(gen, daddr);
+    if (as === null && ad === null) return text;
+    if (LABEL_KEY.test(text)) {
+      const f = JSON.parse(text) as Flow;
+      this.labelSrc(f, as);
+      this.labelDst(f, ad);
+      return f;
+    }
+    this.countLabels(as);
+    this.countLabels(ad);
     return text.slice(0, -1) + this.fragment(as, 's') + this.fragment(ad, 'd') + '}';
+  }
+
+  /** Counts the labels an answer adds, as labelSrc and labelDst do. */
+  private countLabels(a: Answer): void {
+    if (a === null) return;
+    if (a.net !== undefined) {
+      this.figures.special++;
+      return;
+    }
+    for (const k of LABEL_FIELDS) if (a[k] !== undefined) this.figures.labelled++;
   }
 
   /** The labels of one side as JSON members, each after a comma: one string per shared answer and side. */
@@ -219,8 +253,7 @@ export class GeoipEnricher implements HandlerService {
       j = '';
       if (a.net !== undefined) j = `,"${side}net":${JSON.stringify(a.net)}`;
       else {
-        // The order labelSrc and labelDst add them in.
-        for (const k of ['co', 'city', 'lat', 'lon', 'as', 'asorg'] as const) {
+        for (const k of LABEL_FIELDS) {
           if (a[k] !== undefined) j += `,"${side}${k}":${JSON.stringify(a[k])}`;
         }
       }

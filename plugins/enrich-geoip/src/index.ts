@@ -33,6 +33,8 @@ export const enrichGeoipPlugin = definePlugin({
   inputs: { flows: 'flows.raw' },
   outputs: { flows: 'flows.geo' },
   config: GeoipConfig,
+  // It reads two address fields and appends labels: text records need no parse.
+  textInput: () => true,
   preflight,
   create: (config, ctx) => new GeoipEnricher(config, ctx),
 });

@@ -103,6 +103,18 @@ describe('source-jsonl', () => {
     expect(lines).toEqual(['{"a":"é"}', '{"b":"ééé"}']);
   });
 
+  it('over Kafka, unvalidated, hands canonical lines on unparsed as text records', async () => {
+    const path = join(dir, 'in.jsonl');
+    const lines = [line('a'), ` ${line('b')} `, '{"uid":"c","nested":{"x":1}}', 'oops', line('d')];
+    writeFileSync(path, lines.join('\n') + '\n');
+    const run = await runPlugin(sourceJsonlPlugin, { path, validate: false }, { textOutput: true });
+    expect(run.outputs.flows).toEqual([line('a'), JSON.parse(line('b')), { uid: 'c', nested: { x: 1 } }, line('d')]);
+    expect(run.rejected.map((r) => r.payload)).toEqual(['oops']);
+    // Validation reads fields: every record is parsed then.
+    const validated = await runPlugin(sourceJsonlPlugin, { path }, { textOutput: true });
+    expect(validated.outputs.flows.every((r) => typeof r === 'object')).toBe(true);
+  });
+
   it('reads a last line without a newline', async () => {
     const path = join(dir, 'in.jsonl');
     writeFileSync(path, `${line('a')}\n${line('b')}`);

@@ -10,7 +10,9 @@ import { JsonlSourceConfig } from './jsonl.config';
  * spelled exactly as JSON.stringify spells its record (checked natively) rides
  * on the batch as the record's text (jsonLines), so a writer downstream need
  * not encode it again; other lines do not, so what a sink writes never
- * depends on how the file was spelled, nor on the bus in between.
+ * depends on how the file was spelled, nor on the bus in between. Over Kafka
+ * (textOutput) and without validation, such a line is not even parsed: it
+ * travels as a text record.
  */
 export class JsonlSource implements SourceService {
   private stopping = false;
@@ -49,6 +51,7 @@ export class JsonlSource implements SourceService {
       sending = this.flush(withJsonLines(records, recordTexts));
       sending.catch(() => undefined); // awaited before the next emit or at the end
     };
+    const asText = this.ctx.textOutput === true && !this.config.validate;
     try {
       for await (const chunk of readLineBatches(this.config.path, { canonical: true })) {
         const canonical = chunk.canonical;
@@ -57,14 +60,20 @@ export class JsonlSource implements SourceService {
           const line = chunk.lines[i];
           this.lines = chunk.first + i;
           if (line.trim() === '') continue;
-          const parsed = this.parse(line);
-          if ('problem' in parsed) {
-            this.ctx.count('bad_lines');
-            await this.ctx.reject(`${this.config.path}:${this.lines}: ${parsed.problem}`, line);
-            continue;
+          if (asText && canonical?.[i] === 1) {
+            // Over Kafka, unvalidated: a canonical line needs no parse, it travels as a text record.
+            batch.push(line);
+            texts.push(undefined);
+          } else {
+            const parsed = this.parse(line);
+            if ('problem' in parsed) {
+              this.ctx.count('bad_lines');
+              await this.ctx.reject(`${this.config.path}:${this.lines}: ${parsed.problem}`, line);
+              continue;
+            }
+            batch.push(parsed.record);
+            texts.push(canonical?.[i] === 1 ? line : undefined);
           }
-          batch.push(parsed.record);
-          texts.push(canonical?.[i] === 1 ? line : undefined);
           if (batch.length >= this.config.batchSize) {
             await send(batch, texts);
             batch = [];

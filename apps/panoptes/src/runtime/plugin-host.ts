@@ -5,10 +5,12 @@ import {
   ConfigIssue,
   errorMessage,
   HandlerService,
+  isTextRecord,
   PluginContext,
   PluginError,
   PluginService,
   SourceService,
+  textField,
   validateConfig,
 } from '@panoptes/plugin-sdk';
 import { LoadedConfig } from '../config/config.loader';
@@ -44,8 +46,12 @@ interface Slot {
 const ORDER = { sink: 0, transform: 1, source: 2 } as const;
 const log = createLogger('host');
 
-/** Record key for partitioning: the flow uid, so one flow's records stay together. */
+const textUid = textField('uid');
+const textClient = textField('client');
+
+/** Record key for partitioning: the flow uid (a DNS answer's client), so one flow's records stay together. */
 const recordKey = (r: unknown): string => {
+  if (isTextRecord(r)) return textUid(r) ?? textClient(r) ?? '';
   const o = r as { uid?: unknown; client?: unknown };
   return typeof o.uid === 'string' ? o.uid : typeof o.client === 'string' ? o.client : '';
 };
@@ -222,6 +228,8 @@ export class PluginHost {
       inputs: inst.inputs,
       outputs: inst.outputs,
       log: createLogger(inst.id),
+      // The Kafka bus encodes what is published and delivers only what it fetched back.
+      textOutput: this.bus?.type === 'kafka',
       emit: async (records, port = firstOut) => {
         const topic = inst.outputs[port];
         if (!topic) throw new Error(`plugin ${inst.id} has no output "${port}"`);
