@@ -18,7 +18,7 @@ pub struct Canonical {
     seen: [u64; 16],
     /// The top object's keys so far, as byte ranges of the line.
     keys: Vec<(usize, usize)>,
-    num: String,
+    num: ryu::Buffer,
 }
 
 /// Deepest array nesting checked; deeper is answered no.
@@ -36,14 +36,18 @@ impl Canonical {
         }
         let mut p = 1;
         loop {
-            let Some(end) = string(line, p) else { return false };
+            let Some(end) = string(line, p) else {
+                return false;
+            };
             if !self.new_key(line, p + 1, end - 1) {
                 return false;
             }
             if line.get(end) != Some(&b':') {
                 return false;
             }
-            let Some(after) = self.value(line, end + 1, 1) else { return false };
+            let Some(after) = self.value(line, end + 1, 1) else {
+                return false;
+            };
             match line.get(after) {
                 Some(b',') => p = after + 1,
                 Some(b'}') => return after + 1 == line.len(),
@@ -148,13 +152,12 @@ impl Canonical {
         };
         // Up to 15 significant digits name one double alone, so they are its
         // shortest spelling; more must survive the round trip.
+        // (ryu writes the shortest digits too; where it picks an exponent or a
+        // trailing ".0" the answer is a conservative no.)
         if sig > 15 {
             let text = std::str::from_utf8(&line[p..q]).ok()?;
             let x: f64 = text.parse().ok()?;
-            use std::fmt::Write;
-            self.num.clear();
-            write!(self.num, "{x}").ok()?;
-            if self.num != text {
+            if self.num.format_finite(x).as_bytes() != text.as_bytes() {
                 return None;
             }
         }
@@ -189,12 +192,17 @@ fn literal(line: &[u8], p: usize, word: &[u8]) -> Option<usize> {
 /// 1 where the line is canonical (see Canonical), 0 elsewhere.
 pub fn canonical_lines(text: &[u8]) -> Vec<u8> {
     let mut c = Canonical::default();
-    text.split(|&b| b == b'\n')
-        .map(|l| {
-            let l = l.strip_suffix(b"\r").unwrap_or(l);
-            c.is_canonical(l) as u8
-        })
-        .collect()
+    let mut out = Vec::with_capacity(text.len() / 256 + 1);
+    let mut start = 0;
+    loop {
+        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
+        let l = &text[start..end];
+        out.push(c.is_canonical(l.strip_suffix(b"\r").unwrap_or(l)) as u8);
+        if end == text.len() {
+            return out;
+        }
+        start = end + 1;
+    }
 }
 
 #[cfg(test)]
@@ -256,6 +264,9 @@ mod tests {
 
     #[test]
     fn flags_one_per_line_without_carriage_returns() {
-        assert_eq!(canonical_lines(b"{\"a\":1}\r\n{ }\n\n{\"b\":2}"), vec![1, 0, 0, 1]);
+        assert_eq!(
+            canonical_lines(b"{\"a\":1}\r\n{ }\n\n{\"b\":2}"),
+            vec![1, 0, 0, 1]
+        );
     }
 }
