@@ -125,6 +125,7 @@ describe('kafka codec', () => {
     expect(out.map((r) => typeof r)).toEqual(['string', 'object', 'object', 'object', 'object', 'string']);
     expect(out.map((r) => (typeof r === 'string' ? JSON.parse(r) : r))).toEqual(decoded.records);
     expect(text.count).toBe(6);
+    expect(text.whole).toBe(false);
     expect(text.bad).toEqual(decoded.bad);
     expect(text.bad.map((b) => b.reason.replace(/:.*/, ''))).toEqual([
       'line 6',
@@ -133,7 +134,7 @@ describe('kafka codec', () => {
       'line 9',
       'line 10',
     ]);
-    expect(decodeMessageText(null, [])).toEqual({ count: 0, bad: [{ reason: 'empty message', raw: '' }] });
+    expect(decodeMessageText(null, [])).toEqual({ count: 0, bad: [{ reason: 'empty message', raw: '' }], whole: false });
   });
 
   it('hands a message of flow records on as exactly their lines', () => {
@@ -145,7 +146,7 @@ describe('kafka codec', () => {
     }));
     const lines = records.map((r) => JSON.stringify(r));
     const out: unknown[] = [];
-    expect(decodeMessageText(Buffer.from(lines.join('\n')), out)).toEqual({ count: 500, bad: [] });
+    expect(decodeMessageText(Buffer.from(lines.join('\n')), out)).toEqual({ count: 500, bad: [], whole: true });
     expect(out).toEqual(lines);
   });
 

@@ -128,16 +128,21 @@ export function decodeMessage(value: Buffer | null, lines?: string[]): { records
  * (`text`): a line natively checked to be a canonical flat JSON object is
  * handed on as that string, unparsed (see isTextRecord); any other line is
  * parsed and accepted or refused exactly as decodeMessage does. Appends the
- * records to `out`.
+ * records to `out`; `whole` says every line was a text record.
  */
-export function decodeMessageText(value: Buffer | null, out: unknown[]): { count: number; bad: Undecodable[] } {
+export function decodeMessageText(
+  value: Buffer | null,
+  out: unknown[],
+): { count: number; bad: Undecodable[]; whole: boolean } {
   const bad: Undecodable[] = [];
-  if (value === null || value.length === 0) return { count: 0, bad: [{ reason: 'empty message', raw: '' }] };
+  if (value === null || value.length === 0) {
+    return { count: 0, bad: [{ reason: 'empty message', raw: '' }], whole: false };
+  }
   const canonical = canonicalLines(value);
   if (canonical === undefined) {
     const { records } = decodeMessage(value);
     for (const r of records) out.push(r);
-    return { count: records.length, bad };
+    return { count: records.length, bad, whole: false };
   }
   const text = value.toString('utf8');
   const before = out.length;
@@ -155,7 +160,9 @@ export function decodeMessageText(value: Buffer | null, out: unknown[]): { count
     const record = parseLine(line, lineNo, bad);
     if (record !== undefined) out.push(record);
   }
-  return { count: out.length - before, bad };
+  const count = out.length - before;
+  // Every line a text record: the value is exactly their texts, newline-separated.
+  return { count, bad, whole: count === canonical.length };
 }
 
 /** A line's record; undefined for a blank line, or a bad one (added to `bad`). */

@@ -1,5 +1,5 @@
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { withJsonLines } from '@panoptes/plugin-sdk';
+import { withJsonBytes, withJsonLines } from '@panoptes/plugin-sdk';
 import { BatchHandler } from './bus';
 import { BusLogger } from './bus.logger';
 import { KafkaBusConfig } from './kafka.config';
@@ -108,7 +108,7 @@ export class KafkaSubscription {
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const limit = this.host.config.handlerBatchRecords;
     const origin = { partition: String(batch.partition), group: this.group };
-    let chunk: Chunk = { records: [], lines: [], bad: [] };
+    let chunk: Chunk = { records: [], lines: [], bad: [], bytes: [] };
     let last: string | undefined;
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
@@ -117,6 +117,8 @@ export class KafkaSubscription {
         const decoded = decodeMessageText(message.value, chunk.records);
         this.recordsSeen += decoded.count + decoded.bad.length;
         bad = decoded.bad;
+        if (decoded.whole) chunk.bytes?.push(message.value!);
+        else chunk.bytes = undefined;
       } else {
         const decoded = decodeMessage(message.value, chunk.lines);
         this.recordsSeen += decoded.records.length + decoded.bad.length;
@@ -130,7 +132,7 @@ export class KafkaSubscription {
         await this.handle(batch.partition, chunk, last, origin);
         resolveOffset(last);
         await heartbeat();
-        chunk = { records: [], lines: [], bad: [] };
+        chunk = { records: [], lines: [], bad: [], bytes: [] };
         last = undefined;
       }
     }
@@ -152,8 +154,13 @@ export class KafkaSubscription {
           offset: b.offset,
         });
       }
-      // Each parsed record's line rides along: a sink writing JSON lines writes them as they came.
-      const records = this.text ? chunk.records : withJsonLines(chunk.records, chunk.lines);
+      // Each parsed record's line rides along, and text records the very bytes they came in,
+      // when every message was text records: a sink writing JSON lines writes them as they came.
+      const records = !this.text
+        ? withJsonLines(chunk.records, chunk.lines)
+        : chunk.bytes
+          ? withJsonBytes(chunk.records, chunk.bytes)
+          : chunk.records;
       if (records.length > 0) {
         try {
           await this.handler(records, { topic: this.topic, partition });
@@ -192,5 +199,7 @@ export class KafkaSubscription {
 interface Chunk {
   records: unknown[];
   lines: string[];
+  /** Text mode: the message values, while every message held text records only. */
+  bytes?: Buffer[];
   bad: { reason: string; raw: string; offset: string }[];
 }

@@ -86,3 +86,24 @@ function escapedString(text: string, at: number): string | undefined {
   }
   return undefined;
 }
+
+const JSON_BYTES = Symbol.for('panoptes.jsonBytes');
+
+type WithBytes = { [JSON_BYTES]?: readonly Buffer[] };
+
+/**
+ * Attaches to a batch of text records the bytes they were read from: the
+ * chunks, joined by newlines, are exactly the records' texts joined by
+ * newlines (a Kafka consumer attaches the messages a batch came in whole).
+ * A writer of JSON lines may write the bytes instead of the strings. Like
+ * jsonLines, this rides on the very array only.
+ */
+export function withJsonBytes<T>(records: T[], chunks: readonly Buffer[]): T[] {
+  Object.defineProperty(records, JSON_BYTES, { value: chunks, configurable: true, writable: true });
+  return records;
+}
+
+/** The bytes of this very batch's records (see withJsonBytes), when attached. */
+export function jsonBytes(records: readonly unknown[]): readonly Buffer[] | undefined {
+  return (records as WithBytes)[JSON_BYTES];
+}

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeFlowCsv, FlowRecord, splitCsvLine } from '@panoptes/flow';
-import { ConfigError, formatIssue, validateConfig, withJsonLines } from '@panoptes/plugin-sdk';
+import { ConfigError, formatIssue, validateConfig, withJsonBytes, withJsonLines } from '@panoptes/plugin-sdk';
 import { runPlugin } from '@panoptes/testing';
 import { FileSinkConfig } from './file.config';
 import { sinkFilePlugin } from './index';
@@ -27,6 +27,11 @@ const rec = (i: number, extra: Partial<FlowRecord> = {}): FlowRecord => ({
   dbytes: 1200,
   ...extra,
 });
+
+/** JSON sinks take text records; CSV ones read fields. */
+const textRecordsSinkTakes = () =>
+  sinkFilePlugin.textInput!(validateConfig(FileSinkConfig, { path: 'x' }).value!) === true &&
+  sinkFilePlugin.textInput!(validateConfig(FileSinkConfig, { path: 'x', format: 'csv' }).value!) === false;
 
 describe('sink-file', () => {
   let dir: string;
@@ -70,6 +75,18 @@ describe('sink-file', () => {
     const csv = join(dir, 'out.csv');
     await runPlugin(sinkFilePlugin, { path: csv, format: 'csv', fields: ['uid', 'seq'] }, { input: [batch] });
     expect(readFileSync(csv, 'utf8')).toBe('uid,seq\nu1,0\nu2,0\n');
+  });
+
+  it('writes text records as they are, and the bytes a batch of them came in when it carries them', async () => {
+    const path = join(dir, 'out.jsonl');
+    const texts = [JSON.stringify(rec(1)), JSON.stringify(rec(2))];
+    // The bytes say other records than the strings here, only to show which of the two is written.
+    const other = [JSON.stringify(rec(4)), JSON.stringify(rec(5))];
+    const fromBytes = withJsonBytes(texts.slice(), [Buffer.from(other[0]), Buffer.from(other[1])]);
+    await runPlugin(sinkFilePlugin, { path }, { input: [texts, [rec(3)], fromBytes] });
+    const want = [texts[0], texts[1], JSON.stringify(rec(3)), other[0], other[1]];
+    expect(readFileSync(path, 'utf8')).toBe(want.map((l) => `${l}\n`).join(''));
+    expect(textRecordsSinkTakes()).toBe(true);
   });
 
   it('writes CSV with a header, quoting where needed, and reads back typed', async () => {

@@ -1,8 +1,10 @@
 import { FileHandle, mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { csvHeader, encodeFlowCsv, FIELD_BY_NAME, FlowRecord } from '@panoptes/flow';
-import { jsonTextsOf, PluginContext, PluginError, SinkService } from '@panoptes/plugin-sdk';
+import { jsonBytes, jsonTextsOf, PluginContext, PluginError, SinkService } from '@panoptes/plugin-sdk';
 import { FileSinkConfig } from './file.config';
+
+const NEWLINE = Buffer.from('\n');
 
 /**
  * Writes records as JSON lines or CSV to a file or stdout. Rotation renames
@@ -44,15 +46,18 @@ export class FileSink implements SinkService {
 
   async handle(records: unknown[]): Promise<void> {
     if (this.shouldRotate()) await this.rotate();
-    const text = this.config.format === 'csv' ? this.csv(records) : this.json(records);
-    await this.write(text);
+    const data = this.config.format === 'csv' ? this.csv(records) : this.json(records);
+    await this.write(data);
     this.written += records.length;
     this.ctx.count('written', records.length);
   }
 
-  private json(records: unknown[]): string {
+  private json(records: unknown[]): string | Buffer {
+    // Text records read from Kafka: the very bytes they came in (see jsonBytes).
+    const bytes = jsonBytes(records);
+    if (bytes) return Buffer.concat(bytes.flatMap((b) => [b, NEWLINE]));
     // Flow records and any other record type alike: one JSON object per line,
-    // written as the text the record carries when it has one (see jsonLines).
+    // written as the text the record carries when it has one (see jsonTextsOf).
     return jsonTextsOf(records).join('\n') + '\n';
   }
 
@@ -71,12 +76,12 @@ export class FileSink implements SinkService {
     return out;
   }
 
-  private async write(text: string): Promise<void> {
+  private async write(data: string | Buffer): Promise<void> {
     if (this.toStdout) {
-      if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+      if (!process.stdout.write(data)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
       return;
     }
-    const buf = Buffer.from(text);
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;
     while (off < buf.length) off += (await this.file!.write(buf, off, buf.length - off)).bytesWritten;
     this.size += buf.length;
