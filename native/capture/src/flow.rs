@@ -153,15 +153,35 @@ pub struct FlowTable {
     /// the hash table's capacity times the (large) flow size.
     index: Index,
     slab: Vec<Option<(Key, Flow)>>,
-    /// Per slot, a time before which the sweep need not look at the flow (a
-    /// lower bound of its next timeout or status time: packets only move those later).
-    check_at: Vec<i64>,
+    /// Per slot, when the sweep next looks at the flow (see `Timer`).
+    timers: Vec<Timer>,
     free: Vec<u32>,
     frags: FxMap<(u8, [u8; 16], [u8; 16], u32), (Key, bool)>,
     pub out: Vec<Rec>,
     next_sweep: i64,
     pub stats: TableStats,
     sid_hash: u64,
+    /// Tests: the sweep reads every flow whose `at` is due, as it did before
+    /// clean flows and closes were scheduled without reading the flow.
+    #[cfg(test)]
+    read_every_due_flow: bool,
+}
+
+/// When the sweep next looks at a flow: `at`, a time no later than its next
+/// status record or end (packets only move those later, except a close, which
+/// sets its end). A clean flow (nothing since its last record) has a fixed
+/// end until its next packet, `clean_limit`; until then the sweep reschedules
+/// it without reading the (large, cold) flow. `i64::MIN`: not clean.
+#[derive(Clone, Copy)]
+struct Timer {
+    at: i64,
+    clean_limit: i64,
+}
+
+impl Timer {
+    fn new(at: i64) -> Timer {
+        Timer { at, clean_limit: i64::MIN }
+    }
 }
 
 fn mix(mut z: u64) -> u64 {
@@ -179,13 +199,15 @@ impl FlowTable {
             cfg,
             index: Index::default(),
             slab: Vec::new(),
-            check_at: Vec::new(),
+            timers: Vec::new(),
             free: Vec::new(),
             frags: FxMap::default(),
             out: Vec::new(),
             next_sweep: i64::MIN,
             stats: TableStats::default(),
             sid_hash,
+            #[cfg(test)]
+            read_every_due_flow: false,
         }
     }
 
@@ -285,9 +307,21 @@ impl FlowTable {
             Some(i) => i,
             None => self.insert(key, h, fwd, ts, p),
         };
+        let unread = !self.reads_every_due_flow();
         let Some((_, f)) = self.slab[i as usize].as_mut() else { return };
         let from_src = fwd == f.src_is_a;
+        if !f.dirty {
+            // A packet: the flow is no longer clean, the sweep must read it.
+            self.timers[i as usize].clean_limit = i64::MIN;
+        }
+        let was_closed = f.closed;
         f.update(ts, p, from_src);
+        if f.closed && !was_closed && unread {
+            // Closed: its one remaining event is its end, CLOSED_LINGER_US
+            // after the close (a look before that would do nothing).
+            let t = &mut self.timers[i as usize];
+            t.at = t.at.max(f.closed_at + CLOSED_LINGER_US);
+        }
     }
 
     /// A new flow for this packet; returns its slot.
@@ -302,12 +336,12 @@ impl FlowTable {
         let i = match self.free.pop() {
             Some(i) => {
                 self.slab[i as usize] = Some((key, f));
-                self.check_at[i as usize] = first_check;
+                self.timers[i as usize] = Timer::new(first_check);
                 i
             }
             None => {
                 self.slab.push(Some((key, f)));
-                self.check_at.push(first_check);
+                self.timers.push(Timer::new(first_check));
                 (self.slab.len() - 1) as u32
             }
         };
@@ -375,10 +409,20 @@ impl FlowTable {
         self.next_sweep = now - now.rem_euclid(1_000_000) + 1_000_000;
         let mut done = Vec::new();
         let interval = self.cfg.status_interval_us;
-        for (i, at) in self.check_at.iter_mut().enumerate() {
-            if now < *at {
+        // A clean flow becomes due for status no sooner than `interval` from its next packet, which is after now.
+        let next_clean = if interval > 0 { now + interval } else { i64::MAX };
+        let unread = !self.reads_every_due_flow();
+        for (i, t) in self.timers.iter_mut().enumerate() {
+            if now < t.at {
                 continue;
             }
+            if now < t.clean_limit && unread {
+                // Clean and not at its end: what reading the flow would
+                // decide, without reading it.
+                t.at = t.clean_limit.min(next_clean);
+                continue;
+            }
+            let at = &mut t.at;
             let Some((k, f)) = self.slab[i].as_mut() else {
                 *at = i64::MAX;
                 continue;
@@ -395,13 +439,25 @@ impl FlowTable {
                 self.stats.records += 1;
             }
             let next_status = if interval > 0 && f.dirty && !f.closed { f.rec_start + interval } else { i64::MAX };
-            // A clean flow becomes due for status no sooner than `interval` from its next packet, which is after now.
-            let next_clean = if interval > 0 && !f.dirty { now + interval } else { i64::MAX };
-            *at = limit.min(next_status).min(next_clean);
+            if f.dirty {
+                *at = limit.min(next_status);
+            } else {
+                *at = limit.min(next_clean);
+                // Until its next packet the flow's end stays `limit`.
+                t.clean_limit = limit;
+            }
         }
         for i in done {
             self.finish(i);
         }
+    }
+
+    #[inline(always)]
+    fn reads_every_due_flow(&self) -> bool {
+        #[cfg(test)]
+        return self.read_every_due_flow;
+        #[cfg(not(test))]
+        false
     }
 
     fn first_check(&self, k: &Key) -> i64 {
@@ -425,7 +481,7 @@ impl FlowTable {
             self.index.remove(k.hash64(), i);
             *slot = None;
             self.free.push(i);
-            self.check_at[i as usize] = i64::MAX;
+            self.timers[i as usize] = Timer::new(i64::MAX);
             self.out.push(r);
             self.stats.records += 1;
         }
@@ -639,6 +695,92 @@ mod tests {
         assert_eq!(finals, n as usize);
         assert_eq!(t.out.iter().map(|r| r.spkts).sum::<u64>(), n as u64);
         assert!(t.out.iter().all(|r| r.state == "REQ" && r.dir == "->"));
+    }
+
+    /// An Ethernet/IPv4 frame from 10.0.0.`host` to 192.0.2.1: TCP with
+    /// `flags` (and sequence number `seq`), or UDP when `flags` is None.
+    fn frame(host: u8, sport: u16, flags: Option<u8>, seq: u32) -> Vec<u8> {
+        let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
+        let proto = if flags.is_some() { 6 } else { 17 };
+        f.extend_from_slice(&[0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, proto, 0, 0, 10, 0, 0, host, 192, 0, 2, 1]);
+        f.extend_from_slice(&sport.to_be_bytes());
+        f.extend_from_slice(&[0, 80]);
+        match flags {
+            Some(fl) => {
+                f.extend_from_slice(&seq.to_be_bytes());
+                f.extend_from_slice(&[0, 0, 0, 0, 0x50, fl, 0xff, 0xff, 0, 0, 0, 0]);
+            }
+            None => f.extend_from_slice(&[0, 8, 0, 0]),
+        }
+        f
+    }
+
+    #[test]
+    fn unread_clean_flows_and_closes_give_the_records_of_reading_every_due_flow() {
+        // Random traffic on a few dozen flows, with idle gaps, closes, resets,
+        // port reuse and times that sometimes run backwards: every record,
+        // in order, as when the sweep reads every due flow.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for round in 0..40 {
+            let mut packets = Vec::new();
+            let mut ts = 1_700_000_000_000_000i64;
+            for _ in 0..3000 {
+                ts += match rnd(20) {
+                    0 => 20_000_000 + rnd(40_000_000) as i64,
+                    1 => -(rnd(8_000_000) as i64),
+                    2..=5 => rnd(3_000_000) as i64,
+                    _ => rnd(200_000) as i64,
+                };
+                let flags = match rnd(12) {
+                    0 => None,
+                    1 => Some(0x02),
+                    2 => Some(0x12),
+                    3 => Some(0x11),
+                    4 => Some(0x04),
+                    _ => Some(0x10),
+                };
+                let host = rnd(6) as u8 + 1;
+                let seq = rnd(4) as u32 * 1000;
+                packets.push((ts, frame(host, 1024 + rnd(5) as u16, flags, seq)));
+            }
+            let run = |read_every: bool, interval: i64| {
+                let mut t = FlowTable::new(Config {
+                    sid: "t".into(),
+                    status_interval_us: interval,
+                    tcp_timeout_us: 20_000_000,
+                    udp_timeout_us: 9_000_000,
+                    icmp_timeout_us: 5_000_000,
+                    other_timeout_us: 30_000_000,
+                    max_flows: 20,
+                });
+                t.read_every_due_flow = read_every;
+                let mut text = Vec::new();
+                for (ts, f) in &packets {
+                    let p = decode(1, f, f.len() as u32).unwrap();
+                    t.packet(*ts, &p);
+                    for r in t.out.drain(..) {
+                        crate::record::write_json(&mut text, &r, "t");
+                        text.push(b'\n');
+                    }
+                }
+                t.flush_all();
+                for r in t.out.drain(..) {
+                    crate::record::write_json(&mut text, &r, "t");
+                    text.push(b'\n');
+                }
+                String::from_utf8(text).unwrap()
+            };
+            let interval = [5_000_000, 1_000_000, 0, 2_500_000][round % 4];
+            let (fast, every) = (run(false, interval), run(true, interval));
+            assert!(fast.lines().count() > 100, "round {round}: only {} records", fast.lines().count());
+            assert!(fast == every, "round {round} (interval {interval}): the records differ");
+        }
     }
 
     #[test]
