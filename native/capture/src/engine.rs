@@ -103,9 +103,7 @@ impl Meter {
     pub fn finish(&mut self, sink: &mut dyn Sink) -> Result<(), String> {
         sink.end_of_input();
         for chunk in self.table.end_order() {
-            for i in chunk {
-                self.table.finish_slot(i);
-            }
+            self.table.finish_slots(&chunk);
             self.packet_free_flush(sink)?;
         }
         self.publish();
