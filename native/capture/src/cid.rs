@@ -19,6 +19,19 @@ impl CommunityId {
     }
 }
 
+/// What a flow's Community ID is made of besides its addresses and protocol,
+/// taken from its first packet: the flow keeps this and the SHA-1 is left to
+/// whoever writes the record out (`Rec::community_id`), off the flow table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CidInput {
+    /// Ports, or ICMP type and code, as the first packet had them.
+    pub sport: u16,
+    pub dport: u16,
+    pub has_ports: bool,
+    /// The first packet's sender is the record's source (else its destination).
+    pub sender_is_src: bool,
+}
+
 /// `addr_len` is 4 or 16; for ICMP `sport`/`dport` carry type and code.
 pub fn community_id(addr_len: usize, saddr: &[u8; 16], daddr: &[u8; 16], proto: u8, sport: u16, dport: u16, has_ports: bool) -> CommunityId {
     let (s, d) = (&saddr[..addr_len], &daddr[..addr_len]);

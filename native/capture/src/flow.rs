@@ -139,7 +139,8 @@ pub struct Flow {
     /// and a time rather than an Option<i64>: eight bytes less per flow.
     pub closed: bool,
     pub closed_at: i64,
-    pub cid: Option<crate::cid::CommunityId>,
+    /// What the Community ID is made of (IP flows).
+    pub cid: Option<crate::cid::CidInput>,
 }
 
 #[derive(Default, Debug, Clone, Copy)]
@@ -366,14 +367,14 @@ impl FlowTable {
         let x = h.finish();
         let cid = match key.fam {
             4 | 6 => {
-                let n = if key.fam == 4 { 4 } else { 16 };
-                let (sp, dp) = if p.proto == 1 || p.proto == 58 {
+                let (sport, dport) = if p.proto == 1 || p.proto == 58 {
                     (p.icmp_type as u16, p.icmp_code as u16)
                 } else {
                     (p.sport, p.dport)
                 };
-                let ports = p.has_ports && matches!(p.proto, 6 | 17 | 132);
-                Some(crate::cid::community_id(n, &p.src, &p.dst, p.proto, sp, dp, ports))
+                let has_ports = p.has_ports && matches!(p.proto, 6 | 17 | 132);
+                // The packet's addresses are the key's (side a is its sender when `fwd`).
+                Some(crate::cid::CidInput { sport, dport, has_ports, sender_is_src })
             }
             _ => None,
         };
@@ -834,6 +835,55 @@ mod tests {
             let (fast, every) = (run(false, interval), run(true, interval));
             assert!(fast.lines().count() > 100, "round {round}: only {} records", fast.lines().count());
             assert!(fast == every, "round {round} (interval {interval}): the records differ");
+        }
+    }
+
+    #[test]
+    fn a_records_community_id_is_the_one_of_its_first_packet() {
+        // IPv4 frames from 10.0.0.9 to 192.0.2.1 (or back): `proto` and its header.
+        let v4 = |back: bool, proto: u8, l4: &[u8]| {
+            let (a, b) = ([10, 0, 0, 9], [192, 0, 2, 1]);
+            let (s, d) = if back { (b, a) } else { (a, b) };
+            let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
+            f.extend_from_slice(&[0x45, 0, 0, 20 + l4.len() as u8, 0, 0, 0x40, 0, 64, proto, 0, 0]);
+            f.extend_from_slice(&s);
+            f.extend_from_slice(&d);
+            f.extend_from_slice(l4);
+            f
+        };
+        let tcp = |sp: u16, dp: u16, flags: u8| {
+            let mut t = sp.to_be_bytes().to_vec();
+            t.extend_from_slice(&dp.to_be_bytes());
+            t.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+            t
+        };
+        let mut v6 = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x86, 0xdd, 0x60, 0, 0, 0, 0, 20, 6, 64];
+        v6.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x99]);
+        v6.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01]);
+        v6.extend_from_slice(&tcp(443, 50000, 0x12));
+        let frames = [
+            v4(false, 6, &tcp(50000, 443, 0x02)),
+            v4(true, 6, &tcp(443, 50000, 0x12)),
+            v4(true, 6, &tcp(443, 50000, 0x10)),
+            v4(false, 17, &[0x04, 0x00, 0, 53, 0, 8, 0, 0]),
+            v4(true, 17, &[0, 53, 0x04, 0x00, 0, 8, 0, 0]),
+            v4(false, 1, &[8, 0, 0, 0, 0, 7, 0, 1]),
+            v4(true, 1, &[0, 0, 0, 0, 0, 7, 0, 1]),
+            v4(true, 1, &[3, 3, 0, 0, 0, 0, 0, 0]),
+            v4(false, 1, &[11, 0, 0, 0, 0, 0, 0, 0]),
+            v4(false, 47, &[0, 0, 0x08, 0x00]),
+            v6,
+        ];
+        for f in &frames {
+            let p = decode(1, f, f.len() as u32).unwrap();
+            let mut t = table(10);
+            t.packet(1_000_000, &p);
+            t.flush_all();
+            let n = if p.l3 == L3::Ip6 { 16 } else { 4 };
+            let (sp, dp) = if p.proto == 1 || p.proto == 58 { (p.icmp_type as u16, p.icmp_code as u16) } else { (p.sport, p.dport) };
+            let want = crate::cid::community_id(n, &p.src, &p.dst, p.proto, sp, dp, p.has_ports && matches!(p.proto, 6 | 17 | 132));
+            assert_eq!(t.out.len(), 1);
+            assert_eq!(t.out[0].community_id(), Some(want), "{f:02x?}");
         }
     }
 

@@ -318,7 +318,7 @@ fn encode<O: Out>(o: &mut O, r: &Rec, sid: &str) {
     opt!(o, "smaxsz", r.s.maxsz, uint);
     opt!(o, "dminsz", r.d.minsz, uint);
     opt!(o, "dmaxsz", r.d.maxsz, uint);
-    match &r.cid {
+    match r.community_id() {
         Some(c) => {
             o.all(b",\"cid\":\"");
             o.all(&c.text());

@@ -46,7 +46,28 @@ pub struct Rec {
     pub mpls: Option<u32>,
     pub s: DirPart,
     pub d: DirPart,
-    pub cid: Option<crate::cid::CommunityId>,
+    /// What the Community ID is made of (`community_id()` makes it).
+    pub cid: Option<crate::cid::CidInput>,
+}
+
+impl Rec {
+    /// The flow's Community ID, from its addresses, protocol and `cid`: the
+    /// same for every record of the flow.
+    pub fn community_id(&self) -> Option<crate::cid::CommunityId> {
+        let c = self.cid?;
+        let (s, d) = if c.sender_is_src { (&self.saddr, &self.daddr) } else { (&self.daddr, &self.saddr) };
+        let pad = |a: &[u8; 4]| {
+            let mut b = [0u8; 16];
+            b[..4].copy_from_slice(a);
+            b
+        };
+        let (n, s, d) = match (s, d) {
+            (Addr::V4(s), Addr::V4(d)) => (4, pad(s), pad(d)),
+            (Addr::V6(s), Addr::V6(d)) => (16, *s, *d),
+            _ => return None,
+        };
+        Some(crate::cid::community_id(n, &s, &d, self.proto as u8, c.sport, c.dport, c.has_ports))
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -387,7 +408,7 @@ enum V<'a> {
     Mac(&'a [u8; 6]),
     Flags(u8),
     Uid(&'a [u64; 2]),
-    Cid(&'a crate::cid::CommunityId),
+    Cid(crate::cid::CommunityId),
 }
 
 /// A field's name, with its JSON key `,"name":` ready to copy (padded to a fixed size).
@@ -483,7 +504,7 @@ fn fields<'a>(r: &'a Rec, sid: &'a str, proto: &'a str, mut f: impl FnMut(&'stat
     f(name!("smaxsz"), opt_u(r.s.maxsz.map(|x| x as u64)));
     f(name!("dminsz"), opt_u(r.d.minsz.map(|x| x as u64)));
     f(name!("dmaxsz"), opt_u(r.d.maxsz.map(|x| x as u64)));
-    f(name!("cid"), r.cid.as_ref().map(Cid).unwrap_or(Null));
+    f(name!("cid"), r.community_id().map(Cid).unwrap_or(Null));
 }
 
 fn write_value(o: &mut Vec<u8>, v: &V, quote: bool) {
