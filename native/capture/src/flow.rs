@@ -117,28 +117,31 @@ const WARM: usize = 16;
 /// collect the last ACK and retransmitted FINs or RSTs, as Argus does.
 const CLOSED_LINGER_US: i64 = 5_000_000;
 
+#[repr(C)]
 pub struct Flow {
-    pub src_is_a: bool,
-    pub certain: bool,
-    pub syn_seen: bool,
-    pub uid: [u64; 2],
-    pub seq: u32,
-    pub first_ts: i64,
+    // Read or written by every packet, next to the key.
+    pub last_ts: i64,
     pub rec_start: i64,
     pub rec_last: i64,
-    pub last_ts: i64,
-    pub dirty: bool,
-    pub s: Dir,
-    pub d: Dir,
-    pub tcp: TcpState,
+    pub mpls: Option<u32>,
     pub flags: u16,
     pub vlan: Option<u16>,
-    pub mpls: Option<u32>,
-    pub icmp_state: &'static str,
+    pub src_is_a: bool,
+    pub dirty: bool,
+    pub syn_seen: bool,
     /// The TCP close (both FINs, or a reset) was seen, at `closed_at`. A flag
     /// and a time rather than an Option<i64>: eight bytes less per flow.
     pub closed: bool,
+    pub certain: bool,
+    pub icmp_state: &'static str,
+    pub tcp: TcpState,
+    pub s: Dir,
+    pub d: Dir,
+    // Read when a record is made.
     pub closed_at: i64,
+    pub first_ts: i64,
+    pub uid: [u64; 2],
+    pub seq: u32,
     /// What the Community ID is made of (IP flows).
     pub cid: Option<crate::cid::CidInput>,
 }
