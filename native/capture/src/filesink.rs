@@ -51,9 +51,12 @@ impl FileSink {
         } else {
             let cannot = |e: std::io::Error| format!("cannot create {path}: {e}");
             let f = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path).map_err(cannot)?;
-            // Only a regular file is emptied, as O_TRUNC would (a FIFO or a device is left as it is).
-            let regular = f.metadata().map_err(cannot)?.is_file();
-            let truncate = if regular { Some(f.try_clone().map_err(cannot)?) } else { None };
+            // Only a regular file that is not empty is emptied, as O_TRUNC
+            // would (a FIFO or a device is left as it is). Truncating an empty
+            // file is not free either: ext4 then writes the whole file back when
+            // it is closed, as for any file truncated to zero and rewritten.
+            let m = f.metadata().map_err(cannot)?;
+            let truncate = if m.is_file() && m.len() > 0 { Some(f.try_clone().map_err(cannot)?) } else { None };
             (Box::new(f), truncate)
         };
         let (tx, rx) = sync_channel::<Chunk>(4);
