@@ -19,6 +19,19 @@ impl CommunityId {
     }
 }
 
+/// What a flow's Community ID is made of besides its addresses and protocol,
+/// taken from its first packet: the flow keeps this and the SHA-1 is left to
+/// whoever writes the record out (`Rec::community_id`), off the flow table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CidInput {
+    /// Ports, or ICMP type and code, as the first packet had them.
+    pub sport: u16,
+    pub dport: u16,
+    pub has_ports: bool,
+    /// The first packet's sender is the record's source (else its destination).
+    pub sender_is_src: bool,
+}
+
 /// `addr_len` is 4 or 16; for ICMP `sport`/`dport` carry type and code.
 pub fn community_id(addr_len: usize, saddr: &[u8; 16], daddr: &[u8; 16], proto: u8, sport: u16, dport: u16, has_ports: bool) -> CommunityId {
     let (s, d) = (&saddr[..addr_len], &daddr[..addr_len]);
@@ -37,8 +50,9 @@ pub fn community_id(addr_len: usize, saddr: &[u8; 16], daddr: &[u8; 16], proto: 
     let keep = one_way || (s, sp) < (d, dp);
     let (a, b, pa, pb) = if keep { (s, d, sp, dp) } else { (d, s, dp, sp) };
     // The whole input (at most 2 + 16 + 16 + 2 + 4 = 40 bytes) is gathered
-    // first and hashed in one call: one block, SHA-NI where the CPU has it.
-    let mut buf = [0u8; 40];
+    // in one SHA-1 block with its padding and compressed once (SHA-NI where
+    // the CPU has it), without the streaming hasher's buffering.
+    let mut buf = [0u8; 64];
     let n = addr_len;
     buf[2..2 + n].copy_from_slice(a);
     buf[2 + n..2 + 2 * n].copy_from_slice(b);
@@ -49,7 +63,21 @@ pub fn community_id(addr_len: usize, saddr: &[u8; 16], daddr: &[u8; 16], proto: 
         buf[len + 2..len + 4].copy_from_slice(&pb.to_be_bytes());
         len += 4;
     }
-    CommunityId(<sha1::Sha1 as sha1::Digest>::digest(&buf[..len]).into())
+    CommunityId(sha1_one_block(buf, len))
+}
+
+/// SHA-1 of the first `len` bytes of `block` (at most 55, so that the
+/// padding fits; the rest of `block` must be zero): one compression.
+fn sha1_one_block(mut block: [u8; 64], len: usize) -> [u8; 20] {
+    block[len] = 0x80;
+    block[56..].copy_from_slice(&(len as u64 * 8).to_be_bytes());
+    let mut state = [0x6745_2301u32, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476, 0xc3d2_e1f0];
+    sha1::compress(&mut state, &[block.into()]);
+    let mut digest = [0u8; 20];
+    for (d, w) in digest.chunks_exact_mut(4).zip(state) {
+        d.copy_from_slice(&w.to_be_bytes());
+    }
+    digest
 }
 
 /// Every 12-bit value as two base64 characters.
@@ -106,6 +134,21 @@ mod tests {
             let mut got = [0u8; 28];
             base64(&d, &mut got);
             assert_eq!(got.to_vec(), want);
+        }
+    }
+
+    #[test]
+    fn one_block_compression_is_sha1() {
+        // Every length one block holds (the ids use 12 to 40), random bytes.
+        let mut x = 0x1234_5678_9abc_def0u64;
+        for len in 0..=55 {
+            let mut buf = [0u8; 64];
+            for b in buf[..len].iter_mut() {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                *b = (x >> 56) as u8;
+            }
+            let want: [u8; 20] = <sha1::Sha1 as sha1::Digest>::digest(&buf[..len]).into();
+            assert_eq!(sha1_one_block(buf, len), want, "length {len}");
         }
     }
 

@@ -103,9 +103,7 @@ impl Meter {
     pub fn finish(&mut self, sink: &mut dyn Sink) -> Result<(), String> {
         sink.end_of_input();
         for chunk in self.table.end_order() {
-            for i in chunk {
-                self.table.finish_slot(i);
-            }
+            self.table.finish_slots(&chunk);
             self.packet_free_flush(sink)?;
         }
         self.publish();
@@ -221,6 +219,12 @@ pub struct NullSink(pub u64);
 impl Sink for NullSink {
     fn records(&mut self, recs: &mut Vec<Rec>, _sid: &str) -> Result<(), String> {
         self.0 += recs.len() as u64;
+        // The Community ID is made when a record is written, no longer by the
+        // flow table: made here once per flow, as the table did, so that the
+        // sensor benchmark still counts that work.
+        for r in recs.iter().filter(|r| r.seq == 0) {
+            std::hint::black_box(r.community_id());
+        }
         Ok(())
     }
     fn dns(&mut self, _d: &DnsRec, _sid: &str) -> Result<(), String> {

@@ -42,10 +42,22 @@ pub struct FileSink {
 
 impl FileSink {
     pub fn new(path: &str, csv: bool) -> Result<FileSink, String> {
-        let mut out: Box<dyn Write + Send> = if path == "-" {
-            Box::new(std::io::stdout())
+        // A file is opened (or created) here, so that a path that cannot be
+        // written fails at once, and emptied on the writer thread before its
+        // first write: emptying a large old output (freeing its cached pages)
+        // takes milliseconds the metering thread need not wait for.
+        let (mut out, truncate): (Box<dyn Write + Send>, Option<std::fs::File>) = if path == "-" {
+            (Box::new(std::io::stdout()), None)
         } else {
-            Box::new(std::fs::File::create(path).map_err(|e| format!("cannot create {path}: {e}"))?)
+            let cannot = |e: std::io::Error| format!("cannot create {path}: {e}");
+            let f = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path).map_err(cannot)?;
+            // Only a regular file that is not empty is emptied, as O_TRUNC
+            // would (a FIFO or a device is left as it is). Truncating an empty
+            // file is not free either: ext4 then writes the whole file back when
+            // it is closed, as for any file truncated to zero and rewritten.
+            let m = f.metadata().map_err(cannot)?;
+            let truncate = if m.is_file() && m.len() > 0 { Some(f.try_clone().map_err(cannot)?) } else { None };
+            (Box::new(f), truncate)
         };
         let (tx, rx) = sync_channel::<Chunk>(4);
         let (back_tx, back_rx) = sync_channel::<Vec<Rec>>(8);
@@ -54,6 +66,9 @@ impl FileSink {
             .name("panoptes-writer".into())
             .spawn(move || -> Result<(), String> {
                 let err = |e: std::io::Error| format!("write error: {e}");
+                if let Some(f) = truncate {
+                    f.set_len(0).map_err(err)?;
+                }
                 let mut buf = Vec::with_capacity(2 << 20);
                 // JSON is formatted in `lines`, CSV in `buf`.
                 let mut lines = Lines::default();
@@ -188,5 +203,24 @@ fn format_csv(buf: &mut Vec<u8>, recs: &[Rec], sid: &str) {
     for r in recs {
         write_csv(buf, r, sid);
         buf.push(b'\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_existing_longer_file_is_replaced_and_a_bad_path_fails_at_once() {
+        let path = std::env::temp_dir().join(format!("panoptes-filesink-{}.csv", std::process::id()));
+        std::fs::write(&path, "x".repeat(100_000)).unwrap();
+        let p = path.to_string_lossy().into_owned();
+        let mut sink = FileSink::new(&p, true).unwrap();
+        sink.close().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{CSV_HEADER}\n"));
+        let _ = std::fs::remove_file(&path);
+        let bad = std::env::temp_dir().join("panoptes-no-such-dir").join("out.csv");
+        let e = FileSink::new(&bad.to_string_lossy(), true).err().expect("a missing directory is an error");
+        assert!(e.starts_with("cannot create "), "{e}");
     }
 }

@@ -110,33 +110,40 @@ pub struct Config {
     pub max_flows: usize,
 }
 
+/// Flows whose memory is loaded together by `FlowTable::warm`.
+const WARM: usize = 16;
+
 /// After a TCP close (both FINs, or a reset) the flow stays this long to
 /// collect the last ACK and retransmitted FINs or RSTs, as Argus does.
 const CLOSED_LINGER_US: i64 = 5_000_000;
 
+#[repr(C)]
 pub struct Flow {
-    pub src_is_a: bool,
-    pub certain: bool,
-    pub syn_seen: bool,
-    pub uid: [u64; 2],
-    pub seq: u32,
-    pub first_ts: i64,
+    // Read or written by every packet, next to the key.
+    pub last_ts: i64,
     pub rec_start: i64,
     pub rec_last: i64,
-    pub last_ts: i64,
-    pub dirty: bool,
-    pub s: Dir,
-    pub d: Dir,
-    pub tcp: TcpState,
+    pub mpls: Option<u32>,
     pub flags: u16,
     pub vlan: Option<u16>,
-    pub mpls: Option<u32>,
-    pub icmp_state: &'static str,
+    pub src_is_a: bool,
+    pub dirty: bool,
+    pub syn_seen: bool,
     /// The TCP close (both FINs, or a reset) was seen, at `closed_at`. A flag
     /// and a time rather than an Option<i64>: eight bytes less per flow.
     pub closed: bool,
+    pub certain: bool,
+    pub icmp_state: &'static str,
+    pub tcp: TcpState,
+    pub s: Dir,
+    pub d: Dir,
+    // Read when a record is made.
     pub closed_at: i64,
-    pub cid: Option<crate::cid::CommunityId>,
+    pub first_ts: i64,
+    pub uid: [u64; 2],
+    pub seq: u32,
+    /// What the Community ID is made of (IP flows).
+    pub cid: Option<crate::cid::CidInput>,
 }
 
 #[derive(Default, Debug, Clone, Copy)]
@@ -153,15 +160,37 @@ pub struct FlowTable {
     /// the hash table's capacity times the (large) flow size.
     index: Index,
     slab: Vec<Option<(Key, Flow)>>,
-    /// Per slot, a time before which the sweep need not look at the flow (a
-    /// lower bound of its next timeout or status time: packets only move those later).
-    check_at: Vec<i64>,
+    /// Per slot, when the sweep next looks at the flow (see `Timer`).
+    timers: Vec<Timer>,
     free: Vec<u32>,
     frags: FxMap<(u8, [u8; 16], [u8; 16], u32), (Key, bool)>,
     pub out: Vec<Rec>,
     next_sweep: i64,
     pub stats: TableStats,
     sid_hash: u64,
+    /// Slots the sweep must read, kept for reuse.
+    due: Vec<u32>,
+    /// Tests: the sweep reads every flow whose `at` is due, as it did before
+    /// clean flows and closes were scheduled without reading the flow.
+    #[cfg(test)]
+    read_every_due_flow: bool,
+}
+
+/// When the sweep next looks at a flow: `at`, a time no later than its next
+/// status record or end (packets only move those later, except a close, which
+/// sets its end). A clean flow (nothing since its last record) has a fixed
+/// end until its next packet, `clean_limit`; until then the sweep reschedules
+/// it without reading the (large, cold) flow. `i64::MIN`: not clean.
+#[derive(Clone, Copy)]
+struct Timer {
+    at: i64,
+    clean_limit: i64,
+}
+
+impl Timer {
+    fn new(at: i64) -> Timer {
+        Timer { at, clean_limit: i64::MIN }
+    }
 }
 
 fn mix(mut z: u64) -> u64 {
@@ -179,13 +208,16 @@ impl FlowTable {
             cfg,
             index: Index::default(),
             slab: Vec::new(),
-            check_at: Vec::new(),
+            timers: Vec::new(),
             free: Vec::new(),
             frags: FxMap::default(),
             out: Vec::new(),
             next_sweep: i64::MIN,
             stats: TableStats::default(),
             sid_hash,
+            due: Vec::new(),
+            #[cfg(test)]
+            read_every_due_flow: false,
         }
     }
 
@@ -285,9 +317,21 @@ impl FlowTable {
             Some(i) => i,
             None => self.insert(key, h, fwd, ts, p),
         };
+        let unread = !self.reads_every_due_flow();
         let Some((_, f)) = self.slab[i as usize].as_mut() else { return };
         let from_src = fwd == f.src_is_a;
+        if !f.dirty {
+            // A packet: the flow is no longer clean, the sweep must read it.
+            self.timers[i as usize].clean_limit = i64::MIN;
+        }
+        let was_closed = f.closed;
         f.update(ts, p, from_src);
+        if f.closed && !was_closed && unread {
+            // Closed: its one remaining event is its end, CLOSED_LINGER_US
+            // after the close (a look before that would do nothing).
+            let t = &mut self.timers[i as usize];
+            t.at = t.at.max(f.closed_at + CLOSED_LINGER_US);
+        }
     }
 
     /// A new flow for this packet; returns its slot.
@@ -302,12 +346,12 @@ impl FlowTable {
         let i = match self.free.pop() {
             Some(i) => {
                 self.slab[i as usize] = Some((key, f));
-                self.check_at[i as usize] = first_check;
+                self.timers[i as usize] = Timer::new(first_check);
                 i
             }
             None => {
                 self.slab.push(Some((key, f)));
-                self.check_at.push(first_check);
+                self.timers.push(Timer::new(first_check));
                 (self.slab.len() - 1) as u32
             }
         };
@@ -326,14 +370,14 @@ impl FlowTable {
         let x = h.finish();
         let cid = match key.fam {
             4 | 6 => {
-                let n = if key.fam == 4 { 4 } else { 16 };
-                let (sp, dp) = if p.proto == 1 || p.proto == 58 {
+                let (sport, dport) = if p.proto == 1 || p.proto == 58 {
                     (p.icmp_type as u16, p.icmp_code as u16)
                 } else {
                     (p.sport, p.dport)
                 };
-                let ports = p.has_ports && matches!(p.proto, 6 | 17 | 132);
-                Some(crate::cid::community_id(n, &p.src, &p.dst, p.proto, sp, dp, ports))
+                let has_ports = p.has_ports && matches!(p.proto, 6 | 17 | 132);
+                // The packet's addresses are the key's (side a is its sender when `fwd`).
+                Some(crate::cid::CidInput { sport, dport, has_ports, sender_is_src })
             }
             _ => None,
         };
@@ -373,20 +417,52 @@ impl FlowTable {
     #[inline(never)]
     fn sweep(&mut self, now: i64) {
         self.next_sweep = now - now.rem_euclid(1_000_000) + 1_000_000;
-        let mut done = Vec::new();
         let interval = self.cfg.status_interval_us;
-        for (i, at) in self.check_at.iter_mut().enumerate() {
-            if now < *at {
+        // A clean flow becomes due for status no sooner than `interval` from its next packet, which is after now.
+        let next_clean = if interval > 0 { now + interval } else { i64::MAX };
+        let unread = !self.reads_every_due_flow();
+        let mut due = std::mem::take(&mut self.due);
+        due.clear();
+        for (i, t) in self.timers.iter_mut().enumerate() {
+            if now < t.at {
                 continue;
             }
+            if now < t.clean_limit && unread {
+                // Clean and not at its end: what reading the flow would
+                // decide, without reading it.
+                t.at = t.clean_limit.min(next_clean);
+                continue;
+            }
+            due.push(i as u32);
+        }
+        let mut done = Vec::new();
+        for group in due.chunks(WARM) {
+            self.warm(group, false);
+            for &i in group {
+                self.look(i as usize, now, next_clean, &mut done);
+            }
+        }
+        self.due = due;
+        self.finish_many(&done);
+    }
+
+    /// The sweep's look at the flow in slot `i`: its final record if it has
+    /// ended (queued in `done`), else a status record if one is due, and when
+    /// to look next.
+    #[inline(always)]
+    fn look(&mut self, i: usize, now: i64, next_clean: i64, done: &mut Vec<u32>) {
+        let interval = self.cfg.status_interval_us;
+        {
+            let t = &mut self.timers[i];
+            let at = &mut t.at;
             let Some((k, f)) = self.slab[i].as_mut() else {
                 *at = i64::MAX;
-                continue;
+                return;
             };
             let limit = if f.closed { f.closed_at + CLOSED_LINGER_US } else { f.last_ts + timeout_for(&self.cfg, k) };
             if now >= limit {
                 done.push(i as u32);
-                continue;
+                return;
             }
             let status_due = interval > 0 && f.dirty && !f.closed;
             if status_due && now - f.rec_start >= interval {
@@ -395,13 +471,53 @@ impl FlowTable {
                 self.stats.records += 1;
             }
             let next_status = if interval > 0 && f.dirty && !f.closed { f.rec_start + interval } else { i64::MAX };
-            // A clean flow becomes due for status no sooner than `interval` from its next packet, which is after now.
-            let next_clean = if interval > 0 && !f.dirty { now + interval } else { i64::MAX };
-            *at = limit.min(next_status).min(next_clean);
+            if f.dirty {
+                *at = limit.min(next_status);
+            } else {
+                *at = limit.min(next_clean);
+                // Until its next packet the flow's end stays `limit`.
+                t.clean_limit = limit;
+            }
         }
-        for i in done {
-            self.finish(i);
+    }
+
+    /// Final records for the flows in `slots` (empty slots skipped), in that order.
+    fn finish_many(&mut self, slots: &[u32]) {
+        for group in slots.chunks(WARM) {
+            self.warm(group, true);
+            for &i in group {
+                self.finish(i);
+            }
         }
+    }
+
+    /// Loads every cache line of the flows in `slots` (and, with `bucket`,
+    /// their index buckets) before they are used, all at once: the misses of
+    /// a group overlap instead of each flow waiting for memory alone in turn.
+    /// Changes nothing.
+    fn warm(&self, slots: &[u32], bucket: bool) {
+        let mut w = 0u64;
+        for &i in slots {
+            if let Some(Some((k, f))) = self.slab.get(i as usize) {
+                // One word at most 64 bytes from the next, over the whole slot.
+                w ^= k.a[0] as u64 ^ f.tcp.syn_ts.is_some() as u64 ^ f.tcp.ackdat.is_some() as u64;
+                w ^= f.s.next_seq.is_some() as u64 ^ f.s.pkts ^ f.s.last_ipt.to_bits() ^ f.s.ttl.is_some() as u64;
+                w ^= f.d.next_seq.is_some() as u64 ^ f.d.pkts ^ f.d.last_ipt.to_bits() ^ f.d.ttl.is_some() as u64;
+                w ^= f.mpls.is_some() as u64 ^ f.uid[0] ^ f.last_ts as u64 ^ f.cid.is_some() as u64;
+                if bucket {
+                    w ^= self.index.home(k.hash64());
+                }
+            }
+        }
+        std::hint::black_box(w);
+    }
+
+    #[inline(always)]
+    fn reads_every_due_flow(&self) -> bool {
+        #[cfg(test)]
+        return self.read_every_due_flow;
+        #[cfg(not(test))]
+        false
     }
 
     fn first_check(&self, k: &Key) -> i64 {
@@ -425,7 +541,7 @@ impl FlowTable {
             self.index.remove(k.hash64(), i);
             *slot = None;
             self.free.push(i);
-            self.check_at[i as usize] = i64::MAX;
+            self.timers[i as usize] = Timer::new(i64::MAX);
             self.out.push(r);
             self.stats.records += 1;
         }
@@ -447,13 +563,10 @@ impl FlowTable {
         }
     }
 
-    /// End of input: every flow gets its final record.
     /// End of input: every flow gets its final record, oldest first.
     pub fn flush_all(&mut self) {
         for chunk in self.end_order() {
-            for i in chunk {
-                self.finish(i);
-            }
+            self.finish_many(&chunk);
         }
     }
 
@@ -467,9 +580,10 @@ impl FlowTable {
         order.chunks(4096).map(|c| c.iter().map(|x| x.1).collect()).collect()
     }
 
-    /// Finalises the flow in slot `i` (if any), its record going to `out`.
-    pub fn finish_slot(&mut self, i: u32) {
-        self.finish(i);
+    /// Finalises the flows in `slots` (empty slots skipped), in that order,
+    /// their records going to `out`.
+    pub fn finish_slots(&mut self, slots: &[u32]) {
+        self.finish_many(slots);
     }
 }
 
@@ -639,6 +753,141 @@ mod tests {
         assert_eq!(finals, n as usize);
         assert_eq!(t.out.iter().map(|r| r.spkts).sum::<u64>(), n as u64);
         assert!(t.out.iter().all(|r| r.state == "REQ" && r.dir == "->"));
+    }
+
+    /// An Ethernet/IPv4 frame from 10.0.0.`host` to 192.0.2.1: TCP with
+    /// `flags` (and sequence number `seq`), or UDP when `flags` is None.
+    fn frame(host: u8, sport: u16, flags: Option<u8>, seq: u32) -> Vec<u8> {
+        let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
+        let proto = if flags.is_some() { 6 } else { 17 };
+        f.extend_from_slice(&[0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, proto, 0, 0, 10, 0, 0, host, 192, 0, 2, 1]);
+        f.extend_from_slice(&sport.to_be_bytes());
+        f.extend_from_slice(&[0, 80]);
+        match flags {
+            Some(fl) => {
+                f.extend_from_slice(&seq.to_be_bytes());
+                f.extend_from_slice(&[0, 0, 0, 0, 0x50, fl, 0xff, 0xff, 0, 0, 0, 0]);
+            }
+            None => f.extend_from_slice(&[0, 8, 0, 0]),
+        }
+        f
+    }
+
+    #[test]
+    fn unread_clean_flows_and_closes_give_the_records_of_reading_every_due_flow() {
+        // Random traffic on a few dozen flows, with idle gaps, closes, resets,
+        // port reuse and times that sometimes run backwards: every record,
+        // in order, as when the sweep reads every due flow.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for round in 0..40 {
+            let mut packets = Vec::new();
+            let mut ts = 1_700_000_000_000_000i64;
+            for _ in 0..3000 {
+                ts += match rnd(20) {
+                    0 => 20_000_000 + rnd(40_000_000) as i64,
+                    1 => -(rnd(8_000_000) as i64),
+                    2..=5 => rnd(3_000_000) as i64,
+                    _ => rnd(200_000) as i64,
+                };
+                let flags = match rnd(12) {
+                    0 => None,
+                    1 => Some(0x02),
+                    2 => Some(0x12),
+                    3 => Some(0x11),
+                    4 => Some(0x04),
+                    _ => Some(0x10),
+                };
+                let host = rnd(6) as u8 + 1;
+                let seq = rnd(4) as u32 * 1000;
+                packets.push((ts, frame(host, 1024 + rnd(5) as u16, flags, seq)));
+            }
+            let run = |read_every: bool, interval: i64| {
+                let mut t = FlowTable::new(Config {
+                    sid: "t".into(),
+                    status_interval_us: interval,
+                    tcp_timeout_us: 20_000_000,
+                    udp_timeout_us: 9_000_000,
+                    icmp_timeout_us: 5_000_000,
+                    other_timeout_us: 30_000_000,
+                    max_flows: 20,
+                });
+                t.read_every_due_flow = read_every;
+                let mut text = Vec::new();
+                for (ts, f) in &packets {
+                    let p = decode(1, f, f.len() as u32).unwrap();
+                    t.packet(*ts, &p);
+                    for r in t.out.drain(..) {
+                        crate::record::write_json(&mut text, &r, "t");
+                        text.push(b'\n');
+                    }
+                }
+                t.flush_all();
+                for r in t.out.drain(..) {
+                    crate::record::write_json(&mut text, &r, "t");
+                    text.push(b'\n');
+                }
+                String::from_utf8(text).unwrap()
+            };
+            let interval = [5_000_000, 1_000_000, 0, 2_500_000][round % 4];
+            let (fast, every) = (run(false, interval), run(true, interval));
+            assert!(fast.lines().count() > 100, "round {round}: only {} records", fast.lines().count());
+            assert!(fast == every, "round {round} (interval {interval}): the records differ");
+        }
+    }
+
+    #[test]
+    fn a_records_community_id_is_the_one_of_its_first_packet() {
+        // IPv4 frames from 10.0.0.9 to 192.0.2.1 (or back): `proto` and its header.
+        let v4 = |back: bool, proto: u8, l4: &[u8]| {
+            let (a, b) = ([10, 0, 0, 9], [192, 0, 2, 1]);
+            let (s, d) = if back { (b, a) } else { (a, b) };
+            let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
+            f.extend_from_slice(&[0x45, 0, 0, 20 + l4.len() as u8, 0, 0, 0x40, 0, 64, proto, 0, 0]);
+            f.extend_from_slice(&s);
+            f.extend_from_slice(&d);
+            f.extend_from_slice(l4);
+            f
+        };
+        let tcp = |sp: u16, dp: u16, flags: u8| {
+            let mut t = sp.to_be_bytes().to_vec();
+            t.extend_from_slice(&dp.to_be_bytes());
+            t.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+            t
+        };
+        let mut v6 = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x86, 0xdd, 0x60, 0, 0, 0, 0, 20, 6, 64];
+        v6.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x99]);
+        v6.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01]);
+        v6.extend_from_slice(&tcp(443, 50000, 0x12));
+        let frames = [
+            v4(false, 6, &tcp(50000, 443, 0x02)),
+            v4(true, 6, &tcp(443, 50000, 0x12)),
+            v4(true, 6, &tcp(443, 50000, 0x10)),
+            v4(false, 17, &[0x04, 0x00, 0, 53, 0, 8, 0, 0]),
+            v4(true, 17, &[0, 53, 0x04, 0x00, 0, 8, 0, 0]),
+            v4(false, 1, &[8, 0, 0, 0, 0, 7, 0, 1]),
+            v4(true, 1, &[0, 0, 0, 0, 0, 7, 0, 1]),
+            v4(true, 1, &[3, 3, 0, 0, 0, 0, 0, 0]),
+            v4(false, 1, &[11, 0, 0, 0, 0, 0, 0, 0]),
+            v4(false, 47, &[0, 0, 0x08, 0x00]),
+            v6,
+        ];
+        for f in &frames {
+            let p = decode(1, f, f.len() as u32).unwrap();
+            let mut t = table(10);
+            t.packet(1_000_000, &p);
+            t.flush_all();
+            let n = if p.l3 == L3::Ip6 { 16 } else { 4 };
+            let (sp, dp) = if p.proto == 1 || p.proto == 58 { (p.icmp_type as u16, p.icmp_code as u16) } else { (p.sport, p.dport) };
+            let want = crate::cid::community_id(n, &p.src, &p.dst, p.proto, sp, dp, p.has_ports && matches!(p.proto, 6 | 17 | 132));
+            assert_eq!(t.out.len(), 1);
+            assert_eq!(t.out[0].community_id(), Some(want), "{f:02x?}");
+        }
     }
 
     #[test]

@@ -50,6 +50,12 @@ impl Index {
         }
     }
 
+    /// The bucket where a lookup of `hash` starts (0 when empty).
+    #[inline(always)]
+    pub fn home(&self, hash: u64) -> u64 {
+        self.buckets[tag(hash) as usize & self.mask]
+    }
+
     /// Adds `slot` under `hash` (the caller knows it is not there yet).
     /// `hash_of` gives the hash of a slot already indexed, for growing.
     pub fn insert(&mut self, hash: u64, slot: u32, hash_of: impl Fn(u32) -> u64) {

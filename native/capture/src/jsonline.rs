@@ -306,19 +306,20 @@ fn encode<O: Out>(o: &mut O, r: &Rec, sid: &str) {
         key!(o, "doo");
         write_uint(o, t.doo);
     }
-    opt!(o, "sintpkt", r.s.intpkt, write_float);
-    opt!(o, "dintpkt", r.d.intpkt, write_float);
-    opt!(o, "sintdev", r.s.intdev, write_float);
-    opt!(o, "dintdev", r.d.intdev, write_float);
-    opt!(o, "sjit", r.s.jit, write_float);
-    opt!(o, "djit", r.d.jit, write_float);
-    opt!(o, "smeansz", r.s.meansz, write_float);
-    opt!(o, "dmeansz", r.d.meansz, write_float);
-    opt!(o, "sminsz", r.s.minsz, uint);
-    opt!(o, "smaxsz", r.s.maxsz, uint);
-    opt!(o, "dminsz", r.d.minsz, uint);
-    opt!(o, "dmaxsz", r.d.maxsz, uint);
-    match &r.cid {
+    let (s, d) = (r.s(), r.d());
+    opt!(o, "sintpkt", s.intpkt, write_float);
+    opt!(o, "dintpkt", d.intpkt, write_float);
+    opt!(o, "sintdev", s.intdev, write_float);
+    opt!(o, "dintdev", d.intdev, write_float);
+    opt!(o, "sjit", s.jit, write_float);
+    opt!(o, "djit", d.jit, write_float);
+    opt!(o, "smeansz", s.meansz, write_float);
+    opt!(o, "dmeansz", d.meansz, write_float);
+    opt!(o, "sminsz", s.minsz, uint);
+    opt!(o, "smaxsz", s.maxsz, uint);
+    opt!(o, "dminsz", d.minsz, uint);
+    opt!(o, "dmaxsz", d.maxsz, uint);
+    match r.community_id() {
         Some(c) => {
             o.all(b",\"cid\":\"");
             o.all(&c.text());
@@ -384,8 +385,12 @@ mod tests {
         // with huge values printed in full.
         let mut lines = Lines::default();
         let mut big = all[7].clone();
-        big.s.intpkt = Some(1e300);
-        big.d.jit = Some(-3e299);
+        // (intpkt is ipt_sum / ipt_n: 1e300 and -3e299; djit 3e299.)
+        big.s_raw.ipt_n = 1;
+        big.s_raw.ipt_sum = 1e300;
+        big.d_raw.ipt_n = 1;
+        big.d_raw.ipt_sum = -3e299;
+        big.d_raw.jit = 3e299;
         all.push(big);
         let long = "x".repeat(5000);
         for sid in ["", "t", "t1", "t-1", "read", "sensor1", "sensor12", "sensor123", "s".repeat(64).as_str(), "s".repeat(65).as_str(), &long] {

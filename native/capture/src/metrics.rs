@@ -4,7 +4,7 @@
 
 use crate::decode::{Pkt, L3};
 use crate::flow::{addr_of, flow_flags, is_echo, tcp_part, Flow, Key};
-use crate::record::{DirPart, Rec};
+use crate::record::{DirRaw, Rec};
 
 /// One direction of a flow. Fields marked "window" are reset by each record.
 #[derive(Debug, Clone)]
@@ -152,17 +152,10 @@ impl Dir {
         }
     }
 
-    fn part(&self) -> DirPart {
-        let n = self.ipt_n as f64;
-        let mean = (self.ipt_n > 0).then(|| self.ipt_sum / n);
-        DirPart {
-            intpkt: mean,
-            intdev: mean.map(|m| (self.ipt_sq / n - m * m).max(0.0).sqrt()),
-            jit: (self.jit >= 0.0).then_some(self.jit),
-            meansz: (self.pkts > 0).then(|| self.bytes as f64 / self.pkts as f64),
-            minsz: (self.pkts > 0).then_some(self.minsz),
-            maxsz: (self.pkts > 0).then_some(self.maxsz),
-        }
+    /// The counters this record's metrics come from (`DirRaw::part`, with
+    /// this window's `pkts` and `bytes`).
+    fn raw(&self) -> DirRaw {
+        DirRaw { ipt_n: self.ipt_n, ipt_sum: self.ipt_sum, ipt_sq: self.ipt_sq, jit: self.jit, minsz: self.minsz, maxsz: self.maxsz }
     }
 
     fn reset_window(&mut self) {
@@ -327,8 +320,8 @@ impl Flow {
             dmac: self.d.mac.or_else(|| None),
             vlan: self.vlan,
             mpls: self.mpls,
-            s: self.s.part(),
-            d: self.d.part(),
+            s_raw: self.s.raw(),
+            d_raw: self.d.raw(),
             cid: self.cid,
         };
         self.seq += 1;

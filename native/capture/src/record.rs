@@ -44,9 +44,43 @@ pub struct Rec {
     pub dmac: Option<[u8; 6]>,
     pub vlan: Option<u16>,
     pub mpls: Option<u32>,
-    pub s: DirPart,
-    pub d: DirPart,
-    pub cid: Option<crate::cid::CommunityId>,
+    /// Per-direction counters the timing and size metrics come from (`s()`, `d()`).
+    pub s_raw: DirRaw,
+    pub d_raw: DirRaw,
+    /// What the Community ID is made of (`community_id()` makes it).
+    pub cid: Option<crate::cid::CidInput>,
+}
+
+impl Rec {
+    /// The source side's timing and size metrics.
+    #[inline]
+    pub fn s(&self) -> DirPart {
+        self.s_raw.part(self.spkts, self.sbytes)
+    }
+
+    /// The destination side's timing and size metrics.
+    #[inline]
+    pub fn d(&self) -> DirPart {
+        self.d_raw.part(self.dpkts, self.dbytes)
+    }
+
+    /// The flow's Community ID, from its addresses, protocol and `cid`: the
+    /// same for every record of the flow.
+    pub fn community_id(&self) -> Option<crate::cid::CommunityId> {
+        let c = self.cid?;
+        let (s, d) = if c.sender_is_src { (&self.saddr, &self.daddr) } else { (&self.daddr, &self.saddr) };
+        let pad = |a: &[u8; 4]| {
+            let mut b = [0u8; 16];
+            b[..4].copy_from_slice(a);
+            b
+        };
+        let (n, s, d) = match (s, d) {
+            (Addr::V4(s), Addr::V4(d)) => (4, pad(s), pad(d)),
+            (Addr::V6(s), Addr::V6(d)) => (16, *s, *d),
+            _ => return None,
+        };
+        Some(crate::cid::community_id(n, &s, &d, self.proto as u8, c.sport, c.dport, c.has_ports))
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -64,6 +98,38 @@ pub struct TcpPart {
     pub dretrans: u64,
     pub soo: u64,
     pub doo: u64,
+}
+
+/// One direction's counters behind its timing and size metrics, as the flow
+/// had them for this record: the metrics are derived when the record is
+/// written (`Rec::s`, `Rec::d`), off the flow table's thread.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DirRaw {
+    /// Inter-packet times (ms): how many, their sum and sum of squares.
+    pub ipt_n: u32,
+    pub ipt_sum: f64,
+    pub ipt_sq: f64,
+    /// RFC 3550 jitter (ms); negative: none yet.
+    pub jit: f64,
+    pub minsz: u32,
+    pub maxsz: u32,
+}
+
+impl DirRaw {
+    /// The metrics, for a window of `pkts` packets and `bytes` bytes.
+    #[inline]
+    pub fn part(&self, pkts: u64, bytes: u64) -> DirPart {
+        let n = self.ipt_n as f64;
+        let mean = (self.ipt_n > 0).then(|| self.ipt_sum / n);
+        DirPart {
+            intpkt: mean,
+            intdev: mean.map(|m| (self.ipt_sq / n - m * m).max(0.0).sqrt()),
+            jit: (self.jit >= 0.0).then_some(self.jit),
+            meansz: (pkts > 0).then(|| bytes as f64 / pkts as f64),
+            minsz: (pkts > 0).then_some(self.minsz),
+            maxsz: (pkts > 0).then_some(self.maxsz),
+        }
+    }
 }
 
 /// Per-direction timing and size metrics of one record (ms and bytes).
@@ -387,7 +453,7 @@ enum V<'a> {
     Mac(&'a [u8; 6]),
     Flags(u8),
     Uid(&'a [u64; 2]),
-    Cid(&'a crate::cid::CommunityId),
+    Cid(crate::cid::CommunityId),
 }
 
 /// A field's name, with its JSON key `,"name":` ready to copy (padded to a fixed size).
@@ -471,19 +537,20 @@ fn fields<'a>(r: &'a Rec, sid: &'a str, proto: &'a str, mut f: impl FnMut(&'stat
     f(name!("dretrans"), opt_u(t.map(|t| t.dretrans)));
     f(name!("soo"), opt_u(t.map(|t| t.soo)));
     f(name!("doo"), opt_u(t.map(|t| t.doo)));
-    f(name!("sintpkt"), opt_f(r.s.intpkt));
-    f(name!("dintpkt"), opt_f(r.d.intpkt));
-    f(name!("sintdev"), opt_f(r.s.intdev));
-    f(name!("dintdev"), opt_f(r.d.intdev));
-    f(name!("sjit"), opt_f(r.s.jit));
-    f(name!("djit"), opt_f(r.d.jit));
-    f(name!("smeansz"), opt_f(r.s.meansz));
-    f(name!("dmeansz"), opt_f(r.d.meansz));
-    f(name!("sminsz"), opt_u(r.s.minsz.map(|x| x as u64)));
-    f(name!("smaxsz"), opt_u(r.s.maxsz.map(|x| x as u64)));
-    f(name!("dminsz"), opt_u(r.d.minsz.map(|x| x as u64)));
-    f(name!("dmaxsz"), opt_u(r.d.maxsz.map(|x| x as u64)));
-    f(name!("cid"), r.cid.as_ref().map(Cid).unwrap_or(Null));
+    let (s, d) = (r.s(), r.d());
+    f(name!("sintpkt"), opt_f(s.intpkt));
+    f(name!("dintpkt"), opt_f(d.intpkt));
+    f(name!("sintdev"), opt_f(s.intdev));
+    f(name!("dintdev"), opt_f(d.intdev));
+    f(name!("sjit"), opt_f(s.jit));
+    f(name!("djit"), opt_f(d.jit));
+    f(name!("smeansz"), opt_f(s.meansz));
+    f(name!("dmeansz"), opt_f(d.meansz));
+    f(name!("sminsz"), opt_u(s.minsz.map(|x| x as u64)));
+    f(name!("smaxsz"), opt_u(s.maxsz.map(|x| x as u64)));
+    f(name!("dminsz"), opt_u(d.minsz.map(|x| x as u64)));
+    f(name!("dmaxsz"), opt_u(d.maxsz.map(|x| x as u64)));
+    f(name!("cid"), r.community_id().map(Cid).unwrap_or(Null));
 }
 
 fn write_value(o: &mut Vec<u8>, v: &V, quote: bool) {
