@@ -8,13 +8,19 @@ SECONDS_EACH="${1:-60}"
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
 cd "$here/.."
-mkdir -p fuzz/corpus/pcap_reader fuzz/corpus/decode fuzz/corpus/dns
+mkdir -p fuzz/corpus/pcap_reader fuzz/corpus/decode fuzz/corpus/dns fuzz/corpus/kafka_text
 cp -n "$repo"/test/fixtures/pcaps/*.pcap* fuzz/corpus/pcap_reader/ 2>/dev/null || true
 shared="$repo/../shared/data/pcaps"
 if [ -d "$shared" ]; then
   find "$shared/zeek-traces" "$shared/suricata-verify" -name '*.pcap*' -size -64k -exec cp -n {} fuzz/corpus/pcap_reader/ \; 2>/dev/null || true
 fi
-for t in pcap_reader decode dns; do
+# kafka_text: a message of records as the Kafka bus writes it, plain and as an LZ4 frame.
+printf '%s\n' '{"uid":"a","seq":0,"saddr":"10.0.0.1","stime":1700000000.123456}' '{"uid":"b","x":[1,"y\\"],"n":-0.5}' \
+  '{ "uid": "c" }' >fuzz/corpus/kafka_text/lines
+node -e 'const c = require(process.argv[1]); const fs = require("fs");
+  fs.writeFileSync(process.argv[3], c.lz4Compress(fs.readFileSync(process.argv[2])));' \
+  "$here/.." fuzz/corpus/kafka_text/lines fuzz/corpus/kafka_text/lines.lz4 2>/dev/null || true
+for t in pcap_reader decode dns kafka_text; do
   echo "fuzz: $t for ${SECONDS_EACH}s"
   log="$(mktemp)"
   status=0
