@@ -99,12 +99,17 @@ export class KafkaBusConfig {
   @Max(1_000_000)
   handlerBatchRecords = 5_000;
 
-  /** Partitions one consumer works on at the same time. */
+  /**
+   * Partitions one consumer works on at the same time: one decodes while
+   * another waits for the broker. Records of one partition stay in order;
+   * a plugin that does not declare concurrentHandle still gets one batch at
+   * a time.
+   */
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(64)
-  partitionsConsumedConcurrently = 1;
+  partitionsConsumedConcurrently = 3;
 
   /** Most bytes one fetch returns per partition. */
   @IsOptional()

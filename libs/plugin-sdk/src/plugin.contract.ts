@@ -101,6 +101,12 @@ export interface PluginManifest<C extends object = object, K extends PluginKind 
    * instance has a filter, which reads fields.
    */
   textInput?(config: C): boolean;
+  /**
+   * handle() may run for several input partitions at once (over Kafka): no
+   * state it keeps can be left half-changed across an await. Otherwise the
+   * host makes the calls of one instance wait for each other.
+   */
+  readonly concurrentHandle?: boolean;
   /** Whether this source ends by itself (a file), given its config. */
   finite?(config: C): boolean;
   /** Makes the service. Must do no I/O: start() does. */

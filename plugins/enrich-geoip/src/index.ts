@@ -35,6 +35,8 @@ export const enrichGeoipPlugin = definePlugin({
   config: GeoipConfig,
   // It reads two address fields and appends labels: text records need no parse.
   textInput: () => true,
+  // A batch reads the database generation once and awaits only its emit.
+  concurrentHandle: true,
   preflight,
   create: (config, ctx) => new GeoipEnricher(config, ctx),
 });

@@ -18,6 +18,7 @@ import { ResolvedInstance } from '../config/topic.graph';
 import { createLogger } from './logger';
 import { HostMetrics } from './metrics';
 import { inputFilter } from './input.filter';
+import { Serial } from './serial';
 
 export type InstanceState = 'stopped' | 'running' | 'finished' | 'failed';
 
@@ -41,6 +42,8 @@ interface Slot {
   service?: PluginService;
   subs: Subscription[];
   counters: Record<string, number>;
+  /** Orders the handle() calls of a plugin whose calls must not overlap. */
+  handling: Serial;
 }
 
 const ORDER = { sink: 0, transform: 1, source: 2 } as const;
@@ -76,7 +79,7 @@ export class PluginHost {
     this.slots = config.instances
       .filter((i) => (wanted ? wanted.has(i.id) : true))
       .sort((a, b) => ORDER[a.manifest.kind] - ORDER[b.manifest.kind])
-      .map((inst) => ({ inst, state: 'stopped' as InstanceState, subs: [], counters: {} }));
+      .map((inst) => ({ inst, state: 'stopped' as InstanceState, subs: [], counters: {}, handling: new Serial() }));
     if (wanted) {
       const missing = [...wanted].filter((id) => !config.instances.some((i) => i.id === id));
       if (missing.length)
@@ -287,7 +290,10 @@ export class PluginHost {
               const batch = filter ? records.filter(filter) : records;
               if (batch.length === 0) return;
               try {
-                await handler.handle(batch, port);
+                // Over Kafka several partitions are consumed at once; a plugin that does
+                // not declare its handle() safe for that gets one call at a time.
+                if (inst.manifest.concurrentHandle) await handler.handle(batch, port);
+                else await slot.handling.run(() => handler.handle(batch, port));
               } catch (err) {
                 this.metrics.errors.inc({ plugin: inst.id, reason: 'handler' });
                 ctx.log.error('batch failed', { port, records: batch.length, error: errorMessage(err) });
