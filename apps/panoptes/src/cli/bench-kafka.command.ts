@@ -24,6 +24,7 @@ interface BenchKafkaOptions {
   compression: string;
   recordsPerMessage: string;
   nodeOptions: string;
+  warmup: string;
   keep?: boolean;
 }
 
@@ -57,6 +58,11 @@ export function registerBenchKafka(program: Command): void {
     .option('--compression <c>', 'none, gzip or lz4', 'lz4')
     .option('--records-per-message <n>', 'records packed per Kafka message', '1000')
     .option('--node-options <flags>', 'Node.js flags of the role processes ("" for none)', ROLE_NODE_OPTIONS)
+    .option(
+      '--warmup <n>',
+      'records pushed through the same processes and broker before the clock starts (0: measure cold)',
+      '200000',
+    )
     .option('--keep', 'keep the work folder (config, input, output)')
     .action(async (opts: BenchKafkaOptions, cmd: Command) => setExitCode(cmd, await benchKafka(opts)));
 }
@@ -69,11 +75,21 @@ async function benchKafka(opts: BenchKafkaOptions): Promise<number> {
   const brokers = opts.brokers ? opts.brokers.split(',') : broker!.brokers;
   const children: ChildProcess[] = [];
   try {
+    const warmup = opts.mode === 'single' ? 0 : Number(opts.warmup);
+    // One set of topics and groups for the warm-up and the measured run.
+    const prefix = `bench-${process.pid}-${Date.now().toString(36)}.`;
     const input = join(dir, 'in.jsonl');
     const inputBytes = await writeInput(input, records);
     const output = join(dir, 'out.jsonl');
     const cfg = join(dir, 'bench.yaml');
-    writeFileSync(cfg, config(opts, brokers, input, output));
+    writeFileSync(cfg, config(opts, brokers, prefix, input, output));
+    const lines = new LineCounter(output);
+    const until = async (count: number, source: ChildProcess): Promise<void> => {
+      while (lines.count() < count) {
+        if (source.exitCode !== null && source.exitCode !== 0) throw new Error(`source exited ${source.exitCode}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
 
     let source: ChildProcess;
     let started: number;
@@ -85,14 +101,18 @@ async function benchKafka(opts: BenchKafkaOptions): Promise<number> {
         ready(role(children, cfg, ['--only', 'sink'], opts.nodeOptions)),
         ready(role(children, cfg, ['--only', 'geo'], opts.nodeOptions)),
       ]);
+      if (warmup > 0) {
+        // Steady state: the broker's JIT and the roles' are warm, as in a pipeline that runs for days.
+        const warmInput = join(dir, 'warmup.jsonl');
+        await writeInput(warmInput, warmup);
+        const warmCfg = join(dir, 'warmup.yaml');
+        writeFileSync(warmCfg, config(opts, brokers, prefix, warmInput, output));
+        await until(warmup, role(children, warmCfg, ['--only', 'source'], opts.nodeOptions));
+      }
       started = Date.now();
       source = role(children, cfg, ['--only', 'source'], opts.nodeOptions);
     }
-    const lines = new LineCounter(output);
-    while (lines.count() < records) {
-      if (source.exitCode !== null && source.exitCode !== 0) throw new Error(`source exited ${source.exitCode}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(warmup + records, source);
     const seconds = (Date.now() - started) / 1000;
     const line = {
       bench: 'kafka',
@@ -101,7 +121,8 @@ async function benchKafka(opts: BenchKafkaOptions): Promise<number> {
       seconds: Number(seconds.toFixed(3)),
       recordsPerSec: Math.round(records / seconds),
       avgRecordBytes: Math.round(inputBytes / records),
-      avgOutputRecordBytes: Math.round(statSync(output).size / records),
+      avgOutputRecordBytes: Math.round(statSync(output).size / (warmup + records)),
+      warmupRecords: warmup,
       partitions: Number(opts.partitions),
       compression: opts.compression,
       recordsPerMessage: Number(opts.recordsPerMessage),
@@ -121,9 +142,8 @@ async function benchKafka(opts: BenchKafkaOptions): Promise<number> {
   }
 }
 
-function config(opts: BenchKafkaOptions, brokers: string[], input: string, output: string): string {
+function config(opts: BenchKafkaOptions, brokers: string[], prefix: string, input: string, output: string): string {
   const fixtures = join(repoRoot(), 'test', 'fixtures', 'mmdb');
-  const prefix = `bench-${process.pid}-${Date.now().toString(36)}.`;
   return `bus: { type: kafka, brokers: [${brokers.join(', ')}], topicPrefix: ${prefix}, groupPrefix: ${prefix}, partitions: ${opts.partitions}, compression: ${opts.compression}, recordsPerMessage: ${opts.recordsPerMessage} }
 api: { enabled: false }
 plugins:
