@@ -40,9 +40,12 @@ const ROLE_NODE_OPTIONS = '--max-semi-space-size=64';
  * `panoptes bench kafka`: flow records per second through
  * source-jsonl -> Kafka -> enrich-geoip -> Kafka -> sink-file, each role in its
  * own `panoptes run --only` process (or all in one with --mode single), on a
- * real broker (the project's test broker unless --brokers is given). The clock
- * runs from the source's start until the sink has written every record.
- * Prints one JSON line, with the Node.js flags the roles ran with.
+ * real broker (the project's test broker unless --brokers is given), after a
+ * warm-up through the same processes. recordsPerSec runs from the source
+ * process's start until the sink has written every record;
+ * steadyRecordsPerSec from the sink's first measured record to its last (no
+ * process start-up, no pipeline fill). Prints one JSON line, with the Node.js
+ * flags the roles ran with.
  */
 export function registerBenchKafka(program: Command): void {
   const bench = benchGroup(program);
@@ -84,10 +87,13 @@ async function benchKafka(opts: BenchKafkaOptions): Promise<number> {
     const cfg = join(dir, 'bench.yaml');
     writeFileSync(cfg, config(opts, brokers, prefix, input, output));
     const lines = new LineCounter(output);
-    const until = async (count: number, source: ChildProcess): Promise<void> => {
-      while (lines.count() < count) {
+    // When the sink first wrote more than `from` lines, and how many it had then.
+    let first: { at: number; lines: number } | undefined;
+    const until = async (count: number, source: ChildProcess, from = Infinity): Promise<void> => {
+      for (let n = lines.count(); n < count; n = lines.count()) {
+        if (n > from && !first) first = { at: Date.now(), lines: n };
         if (source.exitCode !== null && source.exitCode !== 0) throw new Error(`source exited ${source.exitCode}`);
-        await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 20));
       }
     };
 
@@ -112,14 +118,19 @@ async function benchKafka(opts: BenchKafkaOptions): Promise<number> {
       started = Date.now();
       source = role(children, cfg, ['--only', 'source'], opts.nodeOptions);
     }
-    await until(warmup + records, source);
-    const seconds = (Date.now() - started) / 1000;
+    await until(warmup + records, source, warmup);
+    const ended = Date.now();
+    const seconds = (ended - started) / 1000;
+    // The rate once records flow: from the first measured record at the sink to the last,
+    // without the source process's start-up and the pipeline's fill (about half a second).
+    const flowing = first && ended > first.at ? (warmup + records - first.lines) / ((ended - first.at) / 1000) : NaN;
     const line = {
       bench: 'kafka',
       mode: opts.mode,
       records,
       seconds: Number(seconds.toFixed(3)),
       recordsPerSec: Math.round(records / seconds),
+      steadyRecordsPerSec: Math.round(flowing),
       avgRecordBytes: Math.round(inputBytes / records),
       avgOutputRecordBytes: Math.round(statSync(output).size / (warmup + records)),
       warmupRecords: warmup,
