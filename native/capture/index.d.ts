@@ -179,6 +179,9 @@ export function checkFilter(expr: string, linktype?: number): void;
  */
 export function jsonCanonicalLines(text: Uint8Array): Uint8Array;
 
+/** jsonCanonicalLines, or undefined where the native module is not built (callers then parse). */
+export function jsonCanonicalLinesIfBuilt(text: Uint8Array): Uint8Array | undefined;
+
 /** One LZ4 frame of `data`: Kafka's lz4 codec, as the Java client writes it. */
 export function lz4Compress(data: Uint8Array): Buffer;
 

@@ -143,6 +143,21 @@ function jsonCanonicalLines(text) {
   return loadNative().jsonCanonicalLines(text);
 }
 
+let canCheck;
+
+/** jsonCanonicalLines, or undefined where the native module is not built (callers then parse). */
+function jsonCanonicalLinesIfBuilt(text) {
+  if (canCheck === undefined) {
+    try {
+      loadNative();
+      canCheck = true;
+    } catch {
+      canCheck = false;
+    }
+  }
+  return canCheck ? jsonCanonicalLines(text) : undefined;
+}
+
 /** One LZ4 frame of `data`: Kafka's lz4 codec, as the Java client writes it. */
 function lz4Compress(data) {
   return loadNative().lz4Compress(data);
@@ -159,6 +174,7 @@ module.exports = {
   captureToFile,
   checkFilter,
   jsonCanonicalLines,
+  jsonCanonicalLinesIfBuilt,
   lz4Compress,
   lz4Decompress,
 };

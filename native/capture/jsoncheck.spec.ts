@@ -5,20 +5,10 @@
  * their re-spellings and some hand-picked edges.
  */
 import { jsonCanonicalLines } from '@panoptes/capture';
-
-/** A small seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@panoptes/flow';
 
 describe('jsonCanonicalLines', () => {
-  const rand = rng(20261128);
+  const rand = seededRandom(20261128);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
   const number = (): number =>
     pick([

@@ -13,7 +13,7 @@
  * line the same way, or for a subscriber that takes text records, canonical
  * lines as text records, unparsed.
  */
-import { jsonCanonicalLines } from '@panoptes/capture';
+import { jsonCanonicalLinesIfBuilt } from '@panoptes/capture';
 import { jsonLines } from '@panoptes/plugin-sdk';
 
 export const RECORDS_HEADER = 'panoptes-records';
@@ -138,7 +138,7 @@ export function decodeMessageText(
   if (value === null || value.length === 0) {
     return { count: 0, bad: [{ reason: 'empty message', raw: '' }], whole: false };
   }
-  const canonical = canonicalLines(value);
+  const canonical = jsonCanonicalLinesIfBuilt(value);
   if (canonical === undefined) {
     const { records } = decodeMessage(value);
     for (const r of records) out.push(r);
@@ -212,22 +212,4 @@ export function murmur2(data: Uint8Array): number {
   h = Math.imul(h, m);
   h ^= h >>> 15;
   return h | 0;
-}
-
-let nativeLoads: boolean | undefined;
-
-/**
- * The native check of canonical flat JSON objects, one flag per line, or
- * undefined where the native module is not built (callers then parse).
- */
-function canonicalLines(buf: Uint8Array): Uint8Array | undefined {
-  if (nativeLoads === undefined) {
-    try {
-      jsonCanonicalLines(Buffer.from('{}'));
-      nativeLoads = true;
-    } catch {
-      nativeLoads = false;
-    }
-  }
-  return nativeLoads ? jsonCanonicalLines(buf) : undefined;
 }

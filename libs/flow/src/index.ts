@@ -9,3 +9,4 @@ export * from './codecs/ocsf.codec';
 export * from './codecs/cef.codec';
 export * from './lines.reader';
 export * from './record.copier';
+export * from './seeded.random';

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { jsonCanonicalLines } from '@panoptes/capture';
+import { jsonCanonicalLinesIfBuilt } from '@panoptes/capture';
 
 export interface LineBatch {
   lines: string[];
@@ -26,7 +26,7 @@ export async function* readLineBatches(
 ): AsyncGenerator<LineBatch> {
   const input =
     path === '-' ? process.stdin : createReadStream(path, { highWaterMark: options.highWaterMark ?? 1 << 20 });
-  const check = options.canonical && nativeLoads() ? jsonCanonicalLines : undefined;
+  const check = options.canonical ? jsonCanonicalLinesIfBuilt : undefined;
   const batch = (bytes: Buffer, first: number): LineBatch => {
     const lines = stripCr(bytes.toString('utf8').split('\n'));
     return { lines, first, canonical: check?.(bytes) };
@@ -56,18 +56,4 @@ export async function* readLineBatches(
 function stripCr(lines: string[]): string[] {
   for (let i = 0; i < lines.length; i++) if (lines[i].endsWith('\r')) lines[i] = lines[i].slice(0, -1);
   return lines;
-}
-
-let loads: boolean | undefined;
-
-function nativeLoads(): boolean {
-  if (loads === undefined) {
-    try {
-      jsonCanonicalLines(Buffer.from('{}'));
-      loads = true;
-    } catch {
-      loads = false;
-    }
-  }
-  return loads;
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FlowRecord } from '@panoptes/flow';
+import { FlowRecord, seededRandom } from '@panoptes/flow';
 import { Aggregator, AggregatorOptions } from './aggregate.aggregator';
 import { AggregateRecord } from './aggregate.record';
 import { generateTruth, TruthFlow, truthRecords } from '@panoptes/testing';
@@ -32,16 +32,6 @@ function slash24(a: string): string {
   if (a.includes('.')) return a.split('.').slice(0, 3).join('.') + '.0/24';
   if (a.startsWith('2001:db8:')) return '2001:d00::/24';
   throw new Error(`unexpected address ${a}`);
-}
-
-/** A deterministic pseudo-random sequence (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('Aggregator over gen-pcap ground truth (20000 flows)', () => {
@@ -124,7 +114,7 @@ describe('Aggregator over gen-pcap ground truth (20000 flows)', () => {
 
   it('gives identical output for input shuffled within the lateness bound', () => {
     const ordered = run(records, { distinct: ['daddr', 'sport'] }).out;
-    const rand = rng(42);
+    const rand = seededRandom(42);
     const shuffled = records
       .map((r) => ({ r, t: r.stime + rand() * LATENESS }))
       .sort((a, b) => a.t - b.t)

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { benchGroup } from './bench.command';
+import { seededRandom } from '@panoptes/flow';
 import type { PluginContext } from '@panoptes/plugin-sdk';
 import { repoRoot } from '../runtime/paths';
 import { setExitCode } from './program';
@@ -54,18 +55,6 @@ export function registerBenchEnrich(program: Command): void {
 const scratch = Buffer.alloc(256);
 /** A new flat string with the text of `s`, made from bytes as the sensor makes its strings. */
 const fresh = (s: string): string => scratch.toString('latin1', 0, scratch.write(s, 'latin1'));
-
-/** Deterministic pseudo-random numbers, so runs compare. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function context(sink: { out: unknown[] }): PluginContext {
   return {
@@ -120,7 +109,7 @@ async function benchEnrich(o: BenchEnrichOptions): Promise<number> {
   await dns.start();
 
   // Servers: routable IPv4 (and a tenth IPv6) addresses; clients: private and public.
-  const rand = rng(1);
+  const rand = seededRandom(1);
   const ip4 = () =>
     `${1 + Math.floor(rand() * 222)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`;
   const ip6 = () =>
