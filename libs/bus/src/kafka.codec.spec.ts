@@ -134,7 +134,11 @@ describe('kafka codec', () => {
       'line 9',
       'line 10',
     ]);
-    expect(decodeMessageText(null, [])).toEqual({ count: 0, bad: [{ reason: 'empty message', raw: '' }], whole: false });
+    expect(decodeMessageText(null, [])).toEqual({
+      count: 0,
+      bad: [{ reason: 'empty message', raw: '' }],
+      whole: false,
+    });
   });
 
   it('hands a message of flow records on as exactly their lines', () => {
