@@ -102,9 +102,10 @@ export interface PluginManifest<C extends object = object, K extends PluginKind 
    */
   textInput?(config: C): boolean;
   /**
-   * handle() may run for several input partitions at once (over Kafka): no
-   * state it keeps can be left half-changed across an await. Otherwise the
-   * host makes the calls of one instance wait for each other.
+   * handle() may run for several partitions of one input at once (over
+   * Kafka): no state it keeps can be left half-changed across an await.
+   * Otherwise the host makes the calls for one input wait for each other
+   * (calls for different inputs may overlap, as they always could).
    */
   readonly concurrentHandle?: boolean;
   /** Whether this source ends by itself (a file), given its config. */

@@ -42,8 +42,6 @@ interface Slot {
   service?: PluginService;
   subs: Subscription[];
   counters: Record<string, number>;
-  /** Orders the handle() calls of a plugin whose calls must not overlap. */
-  handling: Serial;
 }
 
 const ORDER = { sink: 0, transform: 1, source: 2 } as const;
@@ -79,7 +77,7 @@ export class PluginHost {
     this.slots = config.instances
       .filter((i) => (wanted ? wanted.has(i.id) : true))
       .sort((a, b) => ORDER[a.manifest.kind] - ORDER[b.manifest.kind])
-      .map((inst) => ({ inst, state: 'stopped' as InstanceState, subs: [], counters: {}, handling: new Serial() }));
+      .map((inst) => ({ inst, state: 'stopped' as InstanceState, subs: [], counters: {} }));
     if (wanted) {
       const missing = [...wanted].filter((id) => !config.instances.some((i) => i.id === id));
       if (missing.length)
@@ -284,16 +282,18 @@ export class PluginHost {
             ? `${inst.id}.${hostname()}.${process.pid}`
             : inst.id;
           const text = port === mainPort && !filter && inst.manifest.textInput?.(inst.config) === true;
+          // Over Kafka several partitions of a topic are consumed at once; a plugin that does not
+          // declare its handle() safe for that gets one call at a time per input. (Inputs stay
+          // independent: enrich-dns's flows wait for its DNS answers to catch up.)
+          const serial = inst.manifest.concurrentHandle ? undefined : new Serial();
           slot.subs.push(
             await this.bus!.subscribe<unknown>(topic, { group, id: inst.id, text }, async (records) => {
               this.metrics.recordsIn.inc({ plugin: inst.id, port }, records.length);
               const batch = filter ? records.filter(filter) : records;
               if (batch.length === 0) return;
               try {
-                // Over Kafka several partitions are consumed at once; a plugin that does
-                // not declare its handle() safe for that gets one call at a time.
-                if (inst.manifest.concurrentHandle) await handler.handle(batch, port);
-                else await slot.handling.run(() => handler.handle(batch, port));
+                if (serial) await serial.run(() => handler.handle(batch, port));
+                else await handler.handle(batch, port);
               } catch (err) {
                 this.metrics.errors.inc({ plugin: inst.id, reason: 'handler' });
                 ctx.log.error('batch failed', { port, records: batch.length, error: errorMessage(err) });
