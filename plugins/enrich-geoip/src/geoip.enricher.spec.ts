@@ -235,6 +235,10 @@ describe('enrich-geoip values match the MaxMind test databases', () => {
     ]);
     expect(run.counters.lookups ?? 0).toBe(0);
     expect(run.counters.special).toBe(12);
+    // A part with a leading zero names no one address (inet_aton reads it as octal): not
+    // taken for 10.1.2.3, exactly as the filter and the DNS table refuse it.
+    expect(specialLabel('010.1.2.3')).toBeUndefined();
+    expect(specialLabel('10.1.2.3')).toBe('private');
   });
 
   it('labels text records on their text, exactly as it labels the parsed records', async () => {

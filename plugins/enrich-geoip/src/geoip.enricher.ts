@@ -1,9 +1,9 @@
-import { RecordCopier } from '@panoptes/flow';
+import { parseIpv4, RecordCopier } from '@panoptes/flow';
 import { HandlerService, isTextRecord, PluginContext, PluginError, textField } from '@panoptes/plugin-sdk';
 import { ClockCache } from './geoip.cache';
 import { DB_ROLES, DbRole, GeoipConfig } from './geoip.config';
 import { GeoDatabase, GeoFields, sameStamp, FileStamp } from './geoip.database';
-import { parseIpv4, specialLabel, v4Label } from './special.ranges';
+import { specialLabel, v4Label } from './special.ranges';
 
 /**
  * What an address resolves to: a special-range label, database fields, or

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { Reader } from 'maxmind';
 import { Ipv4Tree } from './geoip.tree';
-import { parseIpv4 } from './special.ranges';
+import { parseIpv4 } from '@panoptes/flow';
 
 const FIX = resolve(__dirname, '../../../test/fixtures/mmdb');
 const TEST_DATA = resolve(__dirname, '../../../../shared/data/mmdb/maxmind-test-data/test-data');

@@ -5,6 +5,7 @@
  * labelled in snet/dnet and not looked up, so a private address never picks
  * up a misleading country from a database's catch-all entries.
  */
+import { parseIpv4 } from '@panoptes/flow';
 
 export type SpecialLabel =
   | 'private'
@@ -16,29 +17,6 @@ export type SpecialLabel =
   | 'unspecified'
   | 'broadcast'
   | 'reserved';
-
-/** Parses dotted-quad IPv4 text to an unsigned 32-bit number; -1 when not IPv4. */
-export function parseIpv4(s: string): number {
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || part > 255) return -1;
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      part = part * 10 + (c - 48);
-      digits++;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0 || part > 255) return -1;
-  return n * 256 + part;
-}
 
 /** The special-range label of an IPv4 address given as a number (parseIpv4), or undefined. */
 export function v4Label(a: number): SpecialLabel | undefined {
