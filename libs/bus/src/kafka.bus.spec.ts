@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { Kafka, logLevel } from 'kafkajs';
-import { jsonLines } from '@panoptes/plugin-sdk';
 import { testKafkaBrokers, uniqueKafkaPrefix } from '@panoptes/testing';
 import { DeliveryInfo } from './bus';
 import { DLQ_HEADERS, KafkaBus } from './kafka.bus';
@@ -88,18 +87,15 @@ describe('KafkaBus (real broker)', () => {
     expect(bus.stats()).toEqual([{ topic: 'flows.raw', group: 'sink', depth: 0, delivered: 4_000 }]);
   });
 
-  it('hands a partition its records in order, one handler call at a time, each batch with its lines', async () => {
+  it('hands a partition its records in order, one handler call at a time', async () => {
     const prefix = uniqueKafkaPrefix('bus');
     const bus = await newBus(prefix, { partitions: 1, recordsPerMessage: 10, handlerBatchRecords: 25 });
     const got: Rec[] = [];
     let running = 0;
     let overlapped = false;
-    let linesMatch = true;
     await bus.subscribe<Rec>('t', { group: 'g' }, async (records) => {
       overlapped ||= running > 0;
       running++;
-      const lines = jsonLines(records);
-      linesMatch &&= lines !== undefined && lines.every((l, i) => l === JSON.stringify(records[i]));
       // The next chunk must not be handed over before this call resolves.
       await new Promise((r) => setTimeout(r, 5));
       got.push(...records);
@@ -110,7 +106,6 @@ describe('KafkaBus (real broker)', () => {
     await bus.drain();
     expect(got).toEqual(sent);
     expect(overlapped).toBe(false);
-    expect(linesMatch).toBe(true);
     expect(bus.stats()).toEqual([{ topic: 't', group: 'g', depth: 0, delivered: 1_000 }]);
   });
 

@@ -3,7 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { jsonCanonicalLines } from '@panoptes/capture';
 import { withJsonLines } from '@panoptes/plugin-sdk';
-import { decodeMessage, encodeRecords, murmur2, partitionForKey, decodeMessageText } from './kafka.codec';
+import { decodeMessage, encodeRecords, murmur2, partitionForKey } from './kafka.codec';
 import { KafkaBusConfig } from './kafka.config';
 
 // kafkajs's own murmur2 (the Java client's hash): our partitioning must agree with it.
@@ -92,13 +92,6 @@ describe('kafka codec', () => {
     ).toBe('{"uid":"a","seq":0}\n{"seq":1,"uid":"a"}');
   });
 
-  it('hands back, in step with the records, the line each was decoded from', () => {
-    const lines: string[] = [];
-    const { records } = decodeMessage(Buffer.from('{ "a": 1 }\nbad\n\n{"a":2}'), lines);
-    expect(records).toEqual([{ a: 1 }, { a: 2 }]);
-    expect(lines).toEqual(['{ "a": 1 }', '{"a":2}']);
-  });
-
   it('decodes good lines and returns each bad one with its reason', () => {
     const value = Buffer.from('{"a":1}\nnot json{\n42\n\n{"a":2}\n[1]');
     const { records, bad } = decodeMessage(value);
@@ -107,7 +100,8 @@ describe('kafka codec', () => {
     expect(bad[0].reason).toMatch(/^line 2: invalid JSON: /);
     expect(bad[1].reason).toBe('line 3: expected a JSON object, found number');
     expect(bad[2].reason).toBe('line 6: expected a JSON object, found an array');
-    expect(decodeMessage(null)).toEqual({ records: [], bad: [{ reason: 'empty message', raw: '' }] });
+    expect(decodeMessage(null)).toEqual({ records: [], bad: [{ reason: 'empty message', raw: '' }], whole: false });
+    expect(decodeMessage(value).whole).toBe(false);
   });
 
   it('hands canonical lines on as text records and decodes every other line as decodeMessage does', () => {
@@ -119,12 +113,12 @@ describe('kafka codec', () => {
       Buffer.from('{"u":"\\ud800"}\n' + '{"d":'.repeat(200) + '1' + '}'.repeat(200) + '\n{"last":true}'),
     ]);
     expect(Array.from(jsonCanonicalLines(value))).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-    const out: unknown[] = [];
-    const text = decodeMessageText(value, out);
+    const text = decodeMessage(value, true);
+    const out = text.records;
     const decoded = decodeMessage(value);
     expect(out.map((r) => typeof r)).toEqual(['string', 'object', 'object', 'object', 'object', 'string']);
     expect(out.map((r) => (typeof r === 'string' ? JSON.parse(r) : r))).toEqual(decoded.records);
-    expect(text.count).toBe(6);
+    expect(out.length).toBe(6);
     expect(text.whole).toBe(false);
     expect(text.bad).toEqual(decoded.bad);
     expect(text.bad.map((b) => b.reason.replace(/:.*/, ''))).toEqual([
@@ -134,8 +128,8 @@ describe('kafka codec', () => {
       'line 9',
       'line 10',
     ]);
-    expect(decodeMessageText(null, [])).toEqual({
-      count: 0,
+    expect(decodeMessage(null, true)).toEqual({
+      records: [],
       bad: [{ reason: 'empty message', raw: '' }],
       whole: false,
     });
@@ -149,9 +143,7 @@ describe('kafka codec', () => {
       n: 'é☃',
     }));
     const lines = records.map((r) => JSON.stringify(r));
-    const out: unknown[] = [];
-    expect(decodeMessageText(Buffer.from(lines.join('\n')), out)).toEqual({ count: 500, bad: [], whole: true });
-    expect(out).toEqual(lines);
+    expect(decodeMessage(Buffer.from(lines.join('\n')), true)).toEqual({ records: lines, bad: [], whole: true });
   });
 
   it('sends a text record as itself, keyed by the key of its text', () => {

@@ -9,12 +9,11 @@
  *
  * A text record (a string: see isTextRecord in the plugin SDK) is sent as
  * itself, and a record whose batch carries its JSON text (jsonLines) as that
- * text, rather than encoded again. Decoding hands a consumer each record's
- * line the same way, or for a subscriber that takes text records, canonical
- * lines as text records, unparsed.
+ * text, rather than encoded again (jsonTextsOf). Decoding hands a subscriber
+ * that takes text records its canonical lines as text records, unparsed.
  */
 import { jsonCanonicalLinesIfBuilt } from '@panoptes/capture';
-import { jsonLines } from '@panoptes/plugin-sdk';
+import { jsonTextsOf } from '@panoptes/plugin-sdk';
 
 export const RECORDS_HEADER = 'panoptes-records';
 export const CONTENT_TYPE_HEADER = 'content-type';
@@ -51,7 +50,7 @@ export function encodeRecords<T>(
   const open = new Map<number, { lines: string[]; bytes: number; key?: string }>();
   const messages: EncodedMessage[] = [];
   const oversize: Oversize[] = [];
-  const texts = jsonLines(records);
+  const texts = jsonTextsOf(records);
   const flush = (partition: number): void => {
     const m = open.get(partition);
     if (!m || m.lines.length === 0) return;
@@ -70,7 +69,7 @@ export function encodeRecords<T>(
     const partition = k
       ? partitionForKey(k, partitions)
       : (roundRobinStart + Math.floor(i / recordsPerMessage)) % partitions;
-    const line = typeof record === 'string' ? record : (texts?.[i] ?? JSON.stringify(record));
+    const line = texts[i];
     // Length in UTF-16 units is a lower bound for UTF-8 bytes; measure exactly only near the limit.
     const bytes = line.length * 3 < maxMessageBytes ? line.length : Buffer.byteLength(line);
     if (bytes > maxMessageBytes) {
@@ -98,13 +97,23 @@ export interface Undecodable {
 }
 
 /**
- * Decodes one message value into records; bad lines are returned, never thrown.
- * With `lines`, the text of each decoded record is appended to it, in step with `records`.
+ * Decodes one message value into records; bad lines are returned, never
+ * thrown. With `asText` (a subscriber that takes text records), a line
+ * natively checked to be a canonical flat JSON object is handed on as that
+ * string, unparsed (see isTextRecord); every other line is parsed, and
+ * accepted or refused the same way either mode. `whole`: every line became a
+ * text record, so the value is exactly their texts, newline-separated.
  */
-export function decodeMessage(value: Buffer | null, lines?: string[]): { records: unknown[]; bad: Undecodable[] } {
+export function decodeMessage(
+  value: Buffer | null,
+  asText = false,
+): { records: unknown[]; bad: Undecodable[]; whole: boolean } {
   const records: unknown[] = [];
   const bad: Undecodable[] = [];
-  if (value === null || value.length === 0) return { records, bad: [{ reason: 'empty message', raw: '' }] };
+  if (value === null || value.length === 0) {
+    return { records, bad: [{ reason: 'empty message', raw: '' }], whole: false };
+  }
+  const canonical = asText ? jsonCanonicalLinesIfBuilt(value) : undefined;
   const text = value.toString('utf8');
   let start = 0;
   let lineNo = 0;
@@ -114,55 +123,14 @@ export function decodeMessage(value: Buffer | null, lines?: string[]): { records
     lineNo++;
     const line = text.slice(start, end);
     start = end + 1;
-    const record = parseLine(line, lineNo, bad);
-    if (record !== undefined) {
-      records.push(record);
-      lines?.push(line);
-    }
-  }
-  return { records, bad };
-}
-
-/**
- * Decodes one message value for a subscriber that takes text records
- * (`text`): a line natively checked to be a canonical flat JSON object is
- * handed on as that string, unparsed (see isTextRecord); any other line is
- * parsed and accepted or refused exactly as decodeMessage does. Appends the
- * records to `out`; `whole` says every line was a text record.
- */
-export function decodeMessageText(
-  value: Buffer | null,
-  out: unknown[],
-): { count: number; bad: Undecodable[]; whole: boolean } {
-  const bad: Undecodable[] = [];
-  if (value === null || value.length === 0) {
-    return { count: 0, bad: [{ reason: 'empty message', raw: '' }], whole: false };
-  }
-  const canonical = jsonCanonicalLinesIfBuilt(value);
-  if (canonical === undefined) {
-    const { records } = decodeMessage(value);
-    for (const r of records) out.push(r);
-    return { count: records.length, bad, whole: false };
-  }
-  const text = value.toString('utf8');
-  const before = out.length;
-  let start = 0;
-  let lineNo = 0;
-  while (start <= text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const line = text.slice(start, end);
-    start = end + 1;
-    if (canonical[lineNo++] === 1) {
-      out.push(line);
+    if (canonical !== undefined && canonical[lineNo - 1] === 1) {
+      records.push(line);
       continue;
     }
     const record = parseLine(line, lineNo, bad);
-    if (record !== undefined) out.push(record);
+    if (record !== undefined) records.push(record);
   }
-  const count = out.length - before;
-  // Every line a text record: the value is exactly their texts, newline-separated.
-  return { count, bad, whole: count === canonical.length };
+  return { records, bad, whole: canonical !== undefined && records.length === canonical.length };
 }
 
 /** A line's record; undefined for a blank line, or a bad one (added to `bad`). */

@@ -1,9 +1,9 @@
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { withJsonBytes, withJsonLines } from '@panoptes/plugin-sdk';
+import { withJsonBytes } from '@panoptes/plugin-sdk';
 import { BatchHandler } from './bus';
 import { BusLogger } from './bus.logger';
 import { KafkaBusConfig } from './kafka.config';
-import { decodeMessage, decodeMessageText } from './kafka.codec';
+import { decodeMessage } from './kafka.codec';
 
 /** What a subscription needs from its bus. */
 export interface SubscriptionHost {
@@ -108,31 +108,23 @@ export class KafkaSubscription {
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const limit = this.host.config.handlerBatchRecords;
     const origin = { partition: String(batch.partition), group: this.group };
-    let chunk: Chunk = { records: [], lines: [], bad: [], bytes: [] };
+    let chunk: Chunk = { records: [], bad: [], bytes: [] };
     let last: string | undefined;
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
-      let bad;
-      if (this.text) {
-        const decoded = decodeMessageText(message.value, chunk.records);
-        this.recordsSeen += decoded.count + decoded.bad.length;
-        bad = decoded.bad;
-        if (decoded.whole) chunk.bytes?.push(message.value!);
-        else chunk.bytes = undefined;
-      } else {
-        const decoded = decodeMessage(message.value, chunk.lines);
-        this.recordsSeen += decoded.records.length + decoded.bad.length;
-        for (const r of decoded.records) chunk.records.push(r);
-        bad = decoded.bad;
-      }
+      const decoded = decodeMessage(message.value, this.text);
       this.messagesSeen++;
-      for (const b of bad) chunk.bad.push({ ...b, offset: message.offset });
+      this.recordsSeen += decoded.records.length + decoded.bad.length;
+      for (const r of decoded.records) chunk.records.push(r);
+      for (const b of decoded.bad) chunk.bad.push({ ...b, offset: message.offset });
+      if (decoded.whole) chunk.bytes?.push(message.value!);
+      else chunk.bytes = undefined;
       last = message.offset;
       if (chunk.records.length >= limit) {
         await this.handle(batch.partition, chunk, last, origin);
         resolveOffset(last);
         await heartbeat();
-        chunk = { records: [], lines: [], bad: [], bytes: [] };
+        chunk = { records: [], bad: [], bytes: [] };
         last = undefined;
       }
     }
@@ -154,13 +146,9 @@ export class KafkaSubscription {
           offset: b.offset,
         });
       }
-      // Each parsed record's line rides along, and text records the very bytes they came in,
-      // when every message was text records: a sink writing JSON lines writes them as they came.
-      const records = !this.text
-        ? withJsonLines(chunk.records, chunk.lines)
-        : chunk.bytes
-          ? withJsonBytes(chunk.records, chunk.bytes)
-          : chunk.records;
+      // Text records carry the very bytes they came in when every message held only them:
+      // a sink writing JSON lines writes those.
+      const records = chunk.bytes ? withJsonBytes(chunk.records, chunk.bytes) : chunk.records;
       if (records.length > 0) {
         try {
           await this.handler(records, { topic: this.topic, partition });
@@ -192,14 +180,10 @@ export class KafkaSubscription {
   }
 }
 
-/**
- * Records decoded from consecutive messages of one partition, with each
- * record's line (not kept for text records) and the parts that failed.
- */
+/** Records decoded from consecutive messages of one partition, and the parts that failed. */
 interface Chunk {
   records: unknown[];
-  lines: string[];
-  /** Text mode: the message values, while every message held text records only. */
+  /** The message values, while every message held text records only. */
   bytes?: Buffer[];
   bad: { reason: string; raw: string; offset: string }[];
 }

@@ -1,14 +1,13 @@
 /**
- * A batch of records may carry the JSON text of its records: the line the
- * Kafka bus decoded each from, or a source's input line already spelled as
- * JSON.stringify spells it.
+ * A batch of records may carry the JSON text of its records: a source's
+ * input line already spelled as JSON.stringify spells the record.
  * A writer of JSON (the Kafka bus publishing, sink-file writing JSON lines)
  * then uses that text instead of encoding the records again; parsing and
  * re-encoding a record that nobody changed is pure cost.
  *
  * The texts ride on the batch array itself, under a symbol, so any new array
  * (filter, map, slice, a transform's output) starts without them: only the
- * very batch whose records were decoded from those texts carries them. Who
+ * very batch whose records were parsed from those texts carries them. Who
  * attaches texts promises that `JSON.parse(texts[i])` gives `records[i]` and
  * that nobody changes those records afterwards (records handed to a plugin
  * are never modified in place; a transform emits copies). A text may be
