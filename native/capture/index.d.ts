@@ -187,3 +187,6 @@ export function lz4Compress(data: Uint8Array): Buffer;
 
 /** The data of LZ4 frames; throws on anything else, or on more than 512 MiB. */
 export function lz4Decompress(data: Uint8Array): Buffer;
+
+/** Why the native module cannot be loaded (not built, say), or undefined when it loads. */
+export function nativeLoadError(): string | undefined;

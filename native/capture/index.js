@@ -143,19 +143,24 @@ function jsonCanonicalLines(text) {
   return loadNative().jsonCanonicalLines(text);
 }
 
-let canCheck;
+let loadError;
+
+/** Why the native module cannot be loaded (not built, say), or undefined when it loads. */
+function nativeLoadError() {
+  if (loadError === undefined) {
+    try {
+      loadNative();
+      loadError = null;
+    } catch (err) {
+      loadError = err.message;
+    }
+  }
+  return loadError ?? undefined;
+}
 
 /** jsonCanonicalLines, or undefined where the native module is not built (callers then parse). */
 function jsonCanonicalLinesIfBuilt(text) {
-  if (canCheck === undefined) {
-    try {
-      loadNative();
-      canCheck = true;
-    } catch {
-      canCheck = false;
-    }
-  }
-  return canCheck ? jsonCanonicalLines(text) : undefined;
+  return nativeLoadError() === undefined ? jsonCanonicalLines(text) : undefined;
 }
 
 /** One LZ4 frame of `data`: Kafka's lz4 codec, as the Java client writes it. */
@@ -177,4 +182,5 @@ module.exports = {
   jsonCanonicalLinesIfBuilt,
   lz4Compress,
   lz4Decompress,
+  nativeLoadError,
 };

@@ -10,7 +10,7 @@ import {
   Partitioners,
   Producer,
 } from 'kafkajs';
-import { lz4Compress, lz4Decompress } from '@panoptes/capture';
+import { lz4Compress, lz4Decompress, nativeLoadError } from '@panoptes/capture';
 import { jsonTextsOf } from '@panoptes/plugin-sdk';
 import { BatchHandler, Bus, DeadLetter, deadLetterTopic, SubscribeOptions, Subscription, TopicStats } from './bus';
 import { BusLogger, stderrBusLogger } from './bus.logger';
@@ -369,10 +369,9 @@ function useGzipLevel(level: number): void {
  * by themselves.
  */
 export function registerLz4Codec(required = false): void {
-  try {
-    lz4Compress(Buffer.alloc(0));
-  } catch (err) {
-    if (required) throw new Error(`compression lz4 needs the native module: ${(err as Error).message}`);
+  const why = nativeLoadError();
+  if (why !== undefined) {
+    if (required) throw new Error(`compression lz4 needs the native module: ${why}`);
     return;
   }
   CompressionCodecs[CompressionTypes.LZ4] = () => ({
