@@ -46,7 +46,7 @@ export class ClockCache<V> {
   }
 
   get(k: string | number): V | undefined {
-    const i = typeof k === 'number' && (k | 0) === k ? this.slotOf(k) : (this.other.get(k) ?? -1);
+    const i = isInt32(k) ? this.slotOf(k) : (this.other.get(k) ?? -1);
     if (i < 0) return undefined;
     this.used[i] = 1;
     return this.values[i];
@@ -72,23 +72,13 @@ export class ClockCache<V> {
       }
       this.hand = i + 1 === this.max ? 0 : i + 1;
       const old = this.keys[i];
-      if (typeof old === 'number' && (old | 0) === old) this.removeInt(old);
+      if (isInt32(old)) this.removeInt(old);
       else this.other.delete(old);
       this.keys[i] = k;
       this.values[i] = v;
     }
-    if (typeof k === 'number' && (k | 0) === k) this.insertInt(k, i);
+    if (isInt32(k)) this.insertInt(k, i);
     else this.other.set(k, i);
-  }
-
-  clear(): void {
-    this.other.clear();
-    this.table.fill(0);
-    this.ints = 0;
-    this.keys.length = 0;
-    this.values.length = 0;
-    this.used.fill(0);
-    this.hand = 0;
   }
 
   private home(k: number): number {
@@ -142,4 +132,9 @@ export class ClockCache<V> {
     this.ints = 0;
     for (let p = 0; p < old.length; p += 2) if (old[p + 1] !== 0) this.insertInt(old[p], old[p + 1] - 1);
   }
+}
+
+/** A key the integer table holds: a number that is a signed 32-bit integer. */
+function isInt32(k: string | number): k is number {
+  return typeof k === 'number' && (k | 0) === k;
 }
