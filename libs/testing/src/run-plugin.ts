@@ -2,7 +2,6 @@ import {
   AnyPluginManifest,
   ConfigError,
   HandlerService,
-  jsonLines,
   PluginContext,
   SourceService,
   validateConfig,
@@ -11,8 +10,6 @@ import {
 export interface PluginRun {
   /** Everything emitted, by output port. */
   readonly outputs: Record<string, unknown[]>;
-  /** In step with outputs: the JSON text each emitted record carried (see jsonLines), or undefined. */
-  readonly outputTexts: Record<string, (string | undefined)[]>;
   /** Everything rejected (dead-lettered), with its reason. */
   readonly rejected: { reason: string; payload: unknown }[];
   /** ctx.count / ctx.gauge values. */
@@ -40,7 +37,6 @@ export async function runPlugin(
   const v = validateConfig(manifest.config, plain);
   if (!v.value) throw new ConfigError(v.issues);
   const outputs: Record<string, unknown[]> = {};
-  const outputTexts: Record<string, (string | undefined)[]> = {};
   const rejected: { reason: string; payload: unknown }[] = [];
   const counters: Record<string, number> = {};
   const outPorts = Object.keys(manifest.outputs ?? {});
@@ -54,8 +50,6 @@ export async function runPlugin(
     emit: async (records, port = outPorts[0]) => {
       if (!outPorts.includes(port)) throw new Error(`no output port ${port}`);
       (outputs[port] ??= []).push(...records);
-      const texts = jsonLines(records);
-      (outputTexts[port] ??= []).push(...(texts ?? records.map(() => undefined)));
     },
     reject: async (reason, payload) => {
       rejected.push({ reason, payload });
@@ -80,5 +74,5 @@ export async function runPlugin(
     }
   }
   await service.stop();
-  return { outputs, outputTexts, rejected, counters };
+  return { outputs, rejected, counters };
 }
