@@ -1,3 +1,4 @@
+import { seededRandom } from '@panoptes/flow';
 import { addrKey, PassiveDnsTable } from './dns.table';
 
 describe('PassiveDnsTable', () => {
@@ -111,5 +112,106 @@ describe('addrKey', () => {
     expect(t.lookup('10.0.0.1', '0', 1010)).toBe('text.example');
     expect(t.lookup('10.0.0.1', '10.0.0.1', 1010)).toBeUndefined();
     expect(t.lookup('10.0.0.1', '010.0.0.1', 1010)).toBe('padded.example');
+  });
+});
+
+/**
+ * The table's rules written the plain way (a map of every client's answer per
+ * address), as it was before the entry kept its first client inline: the
+ * table must answer every lookup and evict exactly as this does.
+ */
+class PlainTable {
+  private readonly byAddr = new Map<string, { cur: Res; prev?: Res; clients: Map<string, Res> }>();
+  private entries = 0;
+  evicted = 0;
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly graceSec: number,
+  ) {}
+
+  add(client: string, addr: string, name: string, time: number, ttl: number): void {
+    const r: Res = { name, time, until: time + Math.max(0, ttl) + this.graceSec };
+    let e = this.byAddr.get(addr);
+    if (!e) {
+      e = { cur: r, clients: new Map([[client, r]]) };
+      this.entries++;
+    } else {
+      this.byAddr.delete(addr);
+      const mine = e.clients.get(client);
+      if (!mine) this.entries++;
+      if (!mine || mine.time <= time) e.clients.set(client, extendRes(mine, r));
+      if (e.cur.time <= time) {
+        const merged = extendRes(e.cur, r);
+        if (merged === r) e.prev = e.cur;
+        e.cur = merged;
+      } else if (!e.prev || e.prev.time <= time) e.prev = r;
+    }
+    this.byAddr.set(addr, e);
+    while (this.entries > this.maxEntries) {
+      const [oldest, old] = this.byAddr.entries().next().value!;
+      this.byAddr.delete(oldest);
+      this.entries -= old.clients.size;
+      this.evicted += old.clients.size;
+    }
+  }
+
+  lookup(client: string, addr: string, t: number): string | undefined {
+    const e = this.byAddr.get(addr);
+    if (e === undefined) return undefined;
+    const live = (x: Res | undefined) => !!x && x.time <= t && t <= x.until;
+    const mine = e.clients.get(client);
+    if (live(mine)) return mine!.name;
+    if (live(e.cur)) return e.cur.name;
+    if (e.cur.time > t && live(e.prev)) return e.prev!.name;
+    return undefined;
+  }
+}
+
+interface Res {
+  name: string;
+  time: number;
+  until: number;
+}
+
+function extendRes(old: Res | undefined, r: Res): Res {
+  if (!old || old.name !== r.name || r.time > old.until) return r;
+  return { name: r.name, time: old.time, until: Math.max(old.until, r.until) };
+}
+
+describe('PassiveDnsTable against the plain rules', () => {
+  it('answers every lookup and evicts as a map of every client answer would (seeded random traffic)', () => {
+    const rand = seededRandom(7);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+    const addrs = ['198.51.100.7', '198.51.100.8', '2001:db8::1', '10.0.0.1', 'odd'];
+    const clients = ['10.0.0.1', '10.0.0.2', '10.0.0.3'];
+    const names = ['a.example', 'b.example', 'c.example'];
+    for (const [max, grace] of [
+      [4, 0],
+      [8, 5],
+      [1000, 2],
+    ]) {
+      const table = new PassiveDnsTable(max, grace);
+      const plain = new PlainTable(max, grace);
+      let now = 1000;
+      let lookups = 0;
+      for (let step = 0; step < 20_000; step++) {
+        now += rand() * 3;
+        if (rand() < 0.4) {
+          // Answers arrive a little out of order, with TTLs from none to longer than the gaps.
+          const at = now - rand() * 8;
+          const args = [pick(clients), pick(addrs), pick(names), at, Math.floor(rand() * 30)] as const;
+          table.add(...args);
+          plain.add(...args);
+        } else {
+          const args = [pick(clients), pick(addrs), now - rand() * 40] as const;
+          expect([step, table.lookup(...args)]).toEqual([step, plain.lookup(...args)]);
+          lookups++;
+        }
+      }
+      expect(table.evicted).toBe(plain.evicted);
+      expect(table.size).toBeLessThanOrEqual(max);
+      expect(lookups).toBeGreaterThan(10_000);
+    }
   });
 });

@@ -19,25 +19,23 @@ export interface Resolution {
 }
 
 /**
- * What the table knows of one address. The latest answer anyone got (`cur`)
- * is held in the entry's own fields, and so is the first client answered
- * for the address, with its own latest answer only when that differs from
- * `cur`: most addresses are resolved by one client, so a lookup usually
- * reads this one object and needs no second map.
+ * What the table knows of one address: the latest answer anyone got
+ * (`cur`), and each client's own latest answer. The first client answered
+ * for the address is held in the entry itself, its answer stored only when
+ * it is not `cur`: most addresses are resolved by one client, so a lookup
+ * usually reads this one object and needs no second map.
  */
 class AddrEntry {
   /** The answer `cur` replaced, for flows that started before it. */
   prev: Resolution | undefined = undefined;
-  /** The first client's own latest answer; undefined while it is the same as `cur`. */
+  /** The first client's own latest answer when it is not `cur` itself. */
   mine: Resolution | undefined = undefined;
   /** The other clients' own latest answers; made when a second client is answered. */
   others: Map<string, Resolution> | undefined = undefined;
 
   constructor(
-    /** `cur`: the latest answer anyone got. */
-    public name: string,
-    public time: number,
-    public until: number,
+    /** The latest answer anyone got. */
+    public cur: Resolution,
     /** The first client answered for the address. */
     readonly client: string,
   ) {}
@@ -91,29 +89,28 @@ export class PassiveDnsTable {
     const key = addrKey(addr);
     let e = this.byAddr.get(key);
     if (!e) {
-      e = new AddrEntry(r.name, r.time, r.until, client);
+      e = new AddrEntry(r, client);
       this.entries++;
     } else {
       this.byAddr.delete(key);
-      const cur: Resolution = { name: e.name, time: e.time, until: e.until };
-      let first = e.mine ?? cur;
-      if (client === e.client) {
-        if (first.time <= time) first = extend(first, r);
-      } else {
-        const mine = e.others?.get(client);
-        if (!mine) this.entries++;
-        if (!mine || mine.time <= time) (e.others ??= new Map()).set(client, extend(mine, r));
-      }
+      const cur = e.cur;
       let next = cur;
       if (cur.time <= time) {
         next = extend(cur, r);
         // The answer it replaces stays as `prev` for flows that started before the new one.
         if (next === r) e.prev = cur;
       } else if (!e.prev || e.prev.time <= time) e.prev = r;
-      e.name = next.name;
-      e.time = next.time;
-      e.until = next.until;
-      e.mine = first.name === next.name && first.time === next.time && first.until === next.until ? undefined : first;
+      e.cur = next;
+      // The first client's own answer: `cur` itself (mine undefined) until they part.
+      let own = e.mine ?? cur;
+      if (client === e.client) {
+        if (own.time <= time) own = own === cur ? next : extend(own, r);
+      } else {
+        const theirs = e.others?.get(client);
+        if (!theirs) this.entries++;
+        if (!theirs || theirs.time <= time) (e.others ??= new Map()).set(client, extend(theirs, r));
+      }
+      e.mine = own === next ? undefined : own;
     }
     this.byAddr.set(key, e);
     while (this.entries > this.maxEntries) {
@@ -132,12 +129,12 @@ export class PassiveDnsTable {
   lookup(client: string, addr: string, t: number): string | undefined {
     const e = this.byAddr.get(addrKey(addr));
     if (e === undefined) return undefined;
-    // The first client's own answer needs checking only when it differs from `cur`.
-    const mine =
-      e.mine !== undefined && client === e.client ? e.mine : e.others !== undefined ? e.others.get(client) : undefined;
+    // The first client's own answer needs checking only when it is not `cur`.
+    const mine = client === e.client ? e.mine : e.others?.get(client);
     if (mine !== undefined && live(mine, t)) return mine.name;
-    if (e.time <= t && t <= e.until) return e.name;
-    if (e.time > t && live(e.prev, t)) return e.prev!.name;
+    const cur = e.cur;
+    if (cur.time <= t && t <= cur.until) return cur.name;
+    if (cur.time > t && live(e.prev, t)) return e.prev!.name;
     return undefined;
   }
 }
