@@ -206,7 +206,7 @@ pub fn write_addr(o: &mut impl Out, a: &Addr) {
                 t[n..n + 4].copy_from_slice(&d[..4]);
                 n += d[4] as usize;
             }
-            put(o, &t, n - 1);
+            o.first(&t, n - 1);
         }
         Addr::V6(b) => {
             // At most 45 characters (an IPv4-mapped address).
@@ -272,11 +272,6 @@ impl Out for Vec<u8> {
     fn slice(&mut self, s: &[u8]) {
         self.extend_from_slice(s);
     }
-}
-
-#[inline(always)]
-fn put<const N: usize>(o: &mut impl Out, b: &[u8; N], n: usize) {
-    o.first(b, n)
 }
 
 pub(crate) fn write_time(o: &mut impl Out, us: i64) {
@@ -362,7 +357,7 @@ fn write_long_uint(o: &mut impl Out, mut v: u64) {
         i -= 1;
         b[i] = b'0' + v as u8;
     }
-    put(o, &b, n);
+    o.first(&b, n);
 }
 
 /// Six fraction digits of `f` (< 1_000_000), zero-padded.
@@ -407,7 +402,7 @@ pub(crate) fn write_float(o: &mut impl Out, v: f64) {
         let b = six_digits(f as u32);
         let len = 6 - b.iter().rev().take_while(|&&c| c == b'0').count();
         let d = [b'.', b[0], b[1], b[2], b[3], b[4], b[5]];
-        put(o, &d, len + 1);
+        o.first(&d, len + 1);
     }
 }
 
@@ -434,7 +429,7 @@ const TCP_FLAGS: [[u8; 9]; 256] = {
 pub(crate) fn write_tcp_flags(o: &mut impl Out, f: u8) {
     let t = &TCP_FLAGS[f as usize];
     let b: &[u8; 8] = t[..8].try_into().expect("8 of 9 bytes");
-    put(o, b, t[8] as usize);
+    o.first(b, t[8] as usize);
 }
 
 fn flgs_str(f: &[u8; 8]) -> &str {
@@ -632,7 +627,7 @@ pub(crate) fn write_json_generic(o: &mut Vec<u8>, r: &Rec, sid: &str) {
         if matches!(v, V::Null) && !name.null_ok {
             return;
         }
-        put(o, &name.json, name.len);
+        o.first(&name.json, name.len);
         write_value(o, &v, true);
     });
     match o.get_mut(start) {
