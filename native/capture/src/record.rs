@@ -280,9 +280,7 @@ pub(crate) fn write_time(o: &mut impl Out, us: i64) {
         // Capture times (2001 to 2286): ten digits, the point and six more in one copy.
         let s = s as u64;
         let (top, r) = ((s / 100_000_000) as usize * 2, (s % 100_000_000) as u32);
-        let (a, b) = (r / 10_000, r % 10_000);
-        let p = |x: u32| [PAIRS[x as usize / 100 * 2], PAIRS[x as usize / 100 * 2 + 1], PAIRS[x as usize % 100 * 2], PAIRS[x as usize % 100 * 2 + 1]];
-        let (a, b, c) = (p(a), p(b), six_digits(f as u32));
+        let (a, b, c) = (four_digits((r / 10_000) as usize), four_digits((r % 10_000) as usize), six_digits(f as u32));
         o.all(&[PAIRS[top], PAIRS[top + 1], a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], b'.', c[0], c[1], c[2], c[3], c[4], c[5]]);
         return;
     }
@@ -300,6 +298,13 @@ const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 4041424344454647484950515253545556575859\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
+
+/// `x` (< 10_000) as four digits, zero-padded.
+#[inline(always)]
+fn four_digits(x: usize) -> [u8; 4] {
+    let (hi, lo) = (x / 100 * 2, x % 100 * 2);
+    [PAIRS[hi], PAIRS[hi + 1], PAIRS[lo], PAIRS[lo + 1]]
+}
 
 #[inline(always)]
 pub(crate) fn write_uint(o: &mut impl Out, v: u64) {
@@ -327,9 +332,8 @@ fn write_long_uint(o: &mut impl Out, mut v: u64) {
     }
     if v < 100_000 {
         // Five digits (ports, TCP windows, byte counts) without the digit count.
-        let (top, r) = ((v / 10_000) as u8, (v % 10_000) as usize);
-        let (hi, lo) = (r / 100 * 2, r % 100 * 2);
-        o.all(&[b'0' + top, PAIRS[hi], PAIRS[hi + 1], PAIRS[lo], PAIRS[lo + 1]]);
+        let (top, d) = ((v / 10_000) as u8, four_digits((v % 10_000) as usize));
+        o.all(&[b'0' + top, d[0], d[1], d[2], d[3]]);
         return;
     }
     let n = v.ilog10() as usize + 1;
@@ -339,9 +343,8 @@ fn write_long_uint(o: &mut impl Out, mut v: u64) {
         // Four digits a round.
         let r = (v % 10_000) as usize;
         v /= 10_000;
-        let (hi, lo) = (r / 100 * 2, r % 100 * 2);
         i -= 4;
-        b[i..i + 4].copy_from_slice(&[PAIRS[hi], PAIRS[hi + 1], PAIRS[lo], PAIRS[lo + 1]]);
+        b[i..i + 4].copy_from_slice(&four_digits(r));
     }
     while v >= 100 {
         let d = (v % 100) as usize * 2;
