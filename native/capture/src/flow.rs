@@ -443,7 +443,7 @@ impl FlowTable {
             }
         }
         self.due = due;
-        self.finish_slots(&done);
+        self.finish_many(&done);
     }
 
     /// The sweep's look at the flow in slot `i`: its final record if it has
@@ -478,9 +478,8 @@ impl FlowTable {
         }
     }
 
-    /// Finalises the flows in `slots` (empty slots skipped), in that order,
-    /// their records going to `out`.
-    pub fn finish_slots(&mut self, slots: &[u32]) {
+    /// Final records for the flows in `slots` (empty slots skipped), in that order.
+    fn finish_many(&mut self, slots: &[u32]) {
         for group in slots.chunks(WARM) {
             self.warm(group, true);
             for &i in group {
@@ -564,7 +563,7 @@ impl FlowTable {
     /// End of input: every flow gets its final record, oldest first.
     pub fn flush_all(&mut self) {
         for chunk in self.end_order() {
-            self.finish_slots(&chunk);
+            self.finish_many(&chunk);
         }
     }
 
@@ -576,6 +575,12 @@ impl FlowTable {
             self.slab.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|(_, f)| (f.first_ts, i as u32))).collect();
         order.sort_unstable();
         order.chunks(4096).map(|c| c.iter().map(|x| x.1).collect()).collect()
+    }
+
+    /// Finalises the flows in `slots` (empty slots skipped), in that order,
+    /// their records going to `out`.
+    pub fn finish_slots(&mut self, slots: &[u32]) {
+        self.finish_many(slots);
     }
 }
 
