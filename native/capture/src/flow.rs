@@ -452,32 +452,29 @@ impl FlowTable {
     #[inline(always)]
     fn look(&mut self, i: usize, now: i64, next_clean: i64, done: &mut Vec<u32>) {
         let interval = self.cfg.status_interval_us;
-        {
-            let t = &mut self.timers[i];
-            let at = &mut t.at;
-            let Some((k, f)) = self.slab[i].as_mut() else {
-                *at = i64::MAX;
-                return;
-            };
-            let limit = if f.closed { f.closed_at + CLOSED_LINGER_US } else { f.last_ts + timeout_for(&self.cfg, k) };
-            if now >= limit {
-                done.push(i as u32);
-                return;
-            }
-            let status_due = interval > 0 && f.dirty && !f.closed;
-            if status_due && now - f.rec_start >= interval {
-                let r = f.record(k, false);
-                self.out.push(r);
-                self.stats.records += 1;
-            }
-            let next_status = if interval > 0 && f.dirty && !f.closed { f.rec_start + interval } else { i64::MAX };
-            if f.dirty {
-                *at = limit.min(next_status);
-            } else {
-                *at = limit.min(next_clean);
-                // Until its next packet the flow's end stays `limit`.
-                t.clean_limit = limit;
-            }
+        let t = &mut self.timers[i];
+        let Some((k, f)) = self.slab[i].as_mut() else {
+            t.at = i64::MAX;
+            return;
+        };
+        let limit = if f.closed { f.closed_at + CLOSED_LINGER_US } else { f.last_ts + timeout_for(&self.cfg, k) };
+        if now >= limit {
+            done.push(i as u32);
+            return;
+        }
+        let status_due = interval > 0 && f.dirty && !f.closed;
+        if status_due && now - f.rec_start >= interval {
+            let r = f.record(k, false);
+            self.out.push(r);
+            self.stats.records += 1;
+        }
+        // A record leaves the flow clean; still dirty, it made none and `status_due` stands.
+        if f.dirty {
+            t.at = if status_due { limit.min(f.rec_start + interval) } else { limit };
+        } else {
+            t.at = limit.min(next_clean);
+            // Until its next packet the flow's end stays `limit`.
+            t.clean_limit = limit;
         }
     }
 

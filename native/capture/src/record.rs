@@ -206,7 +206,7 @@ pub fn write_addr(o: &mut impl Out, a: &Addr) {
                 t[n..n + 4].copy_from_slice(&d[..4]);
                 n += d[4] as usize;
             }
-            put(o, &t, n - 1);
+            o.first(&t, n - 1);
         }
         Addr::V6(b) => {
             // At most 45 characters (an IPv4-mapped address).
@@ -274,20 +274,13 @@ impl Out for Vec<u8> {
     }
 }
 
-#[inline(always)]
-fn put<const N: usize>(o: &mut impl Out, b: &[u8; N], n: usize) {
-    o.first(b, n)
-}
-
 pub(crate) fn write_time(o: &mut impl Out, us: i64) {
     let (s, f) = (us.div_euclid(1_000_000), us.rem_euclid(1_000_000));
     if (1_000_000_000..10_000_000_000).contains(&s) {
         // Capture times (2001 to 2286): ten digits, the point and six more in one copy.
         let s = s as u64;
         let (top, r) = ((s / 100_000_000) as usize * 2, (s % 100_000_000) as u32);
-        let (a, b) = (r / 10_000, r % 10_000);
-        let p = |x: u32| [PAIRS[x as usize / 100 * 2], PAIRS[x as usize / 100 * 2 + 1], PAIRS[x as usize % 100 * 2], PAIRS[x as usize % 100 * 2 + 1]];
-        let (a, b, c) = (p(a), p(b), six_digits(f as u32));
+        let (a, b, c) = (four_digits((r / 10_000) as usize), four_digits((r % 10_000) as usize), six_digits(f as u32));
         o.all(&[PAIRS[top], PAIRS[top + 1], a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], b'.', c[0], c[1], c[2], c[3], c[4], c[5]]);
         return;
     }
@@ -305,6 +298,13 @@ const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 4041424344454647484950515253545556575859\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
+
+/// `x` (< 10_000) as four digits, zero-padded.
+#[inline(always)]
+fn four_digits(x: usize) -> [u8; 4] {
+    let (hi, lo) = (x / 100 * 2, x % 100 * 2);
+    [PAIRS[hi], PAIRS[hi + 1], PAIRS[lo], PAIRS[lo + 1]]
+}
 
 #[inline(always)]
 pub(crate) fn write_uint(o: &mut impl Out, v: u64) {
@@ -332,9 +332,8 @@ fn write_long_uint(o: &mut impl Out, mut v: u64) {
     }
     if v < 100_000 {
         // Five digits (ports, TCP windows, byte counts) without the digit count.
-        let (top, r) = ((v / 10_000) as u8, (v % 10_000) as usize);
-        let (hi, lo) = (r / 100 * 2, r % 100 * 2);
-        o.all(&[b'0' + top, PAIRS[hi], PAIRS[hi + 1], PAIRS[lo], PAIRS[lo + 1]]);
+        let (top, d) = ((v / 10_000) as u8, four_digits((v % 10_000) as usize));
+        o.all(&[b'0' + top, d[0], d[1], d[2], d[3]]);
         return;
     }
     let n = v.ilog10() as usize + 1;
@@ -344,9 +343,8 @@ fn write_long_uint(o: &mut impl Out, mut v: u64) {
         // Four digits a round.
         let r = (v % 10_000) as usize;
         v /= 10_000;
-        let (hi, lo) = (r / 100 * 2, r % 100 * 2);
         i -= 4;
-        b[i..i + 4].copy_from_slice(&[PAIRS[hi], PAIRS[hi + 1], PAIRS[lo], PAIRS[lo + 1]]);
+        b[i..i + 4].copy_from_slice(&four_digits(r));
     }
     while v >= 100 {
         let d = (v % 100) as usize * 2;
@@ -362,7 +360,7 @@ fn write_long_uint(o: &mut impl Out, mut v: u64) {
         i -= 1;
         b[i] = b'0' + v as u8;
     }
-    put(o, &b, n);
+    o.first(&b, n);
 }
 
 /// Six fraction digits of `f` (< 1_000_000), zero-padded.
@@ -407,7 +405,7 @@ pub(crate) fn write_float(o: &mut impl Out, v: f64) {
         let b = six_digits(f as u32);
         let len = 6 - b.iter().rev().take_while(|&&c| c == b'0').count();
         let d = [b'.', b[0], b[1], b[2], b[3], b[4], b[5]];
-        put(o, &d, len + 1);
+        o.first(&d, len + 1);
     }
 }
 
@@ -434,7 +432,7 @@ const TCP_FLAGS: [[u8; 9]; 256] = {
 pub(crate) fn write_tcp_flags(o: &mut impl Out, f: u8) {
     let t = &TCP_FLAGS[f as usize];
     let b: &[u8; 8] = t[..8].try_into().expect("8 of 9 bytes");
-    put(o, b, t[8] as usize);
+    o.first(b, t[8] as usize);
 }
 
 fn flgs_str(f: &[u8; 8]) -> &str {
@@ -632,7 +630,7 @@ pub(crate) fn write_json_generic(o: &mut Vec<u8>, r: &Rec, sid: &str) {
         if matches!(v, V::Null) && !name.null_ok {
             return;
         }
-        put(o, &name.json, name.len);
+        o.first(&name.json, name.len);
         write_value(o, &v, true);
     });
     match o.get_mut(start) {
