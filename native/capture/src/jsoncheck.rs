@@ -59,14 +59,10 @@ impl Canonical {
     /// Records a key of the top object; false if it repeats one or is an array index.
     fn new_key(&mut self, line: &[u8], start: usize, end: usize) -> bool {
         let key = &line[start..end];
-        if !key.is_empty() && key.iter().all(u8::is_ascii_digit) {
+        if key.first().is_some_and(u8::is_ascii_digit) && key.iter().all(u8::is_ascii_digit) {
             return false;
         }
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for &b in key {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-        let bit = (h >> 54) as usize; // 0..1024
+        let bit = (key_hash(key) >> 54) as usize; // 0..1024
         let (word, mask) = (bit >> 6, 1u64 << (bit & 63));
         if self.seen[word] & mask != 0 && self.keys.iter().any(|&(s, e)| &line[s..e] == key) {
             return false;
@@ -172,16 +168,70 @@ fn string(line: &[u8], p: usize) -> Option<usize> {
     }
     let mut q = p + 1;
     loop {
+        q = plain_run(line, q);
         match *line.get(q)? {
             b'"' => return Some(q + 1),
             b'\\' => match *line.get(q + 1)? {
                 b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f' => q += 2,
                 _ => return None,
             },
-            0..=0x1f => return None,
-            _ => q += 1,
+            _ => return None, // a control character
         }
     }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Where the run of plain string bytes from `q` ends: at the first quote,
+/// backslash or control character, or at the end of the line. Eight bytes at
+/// a time: in `(w - n * ONES) & !w & HIGHS` the lowest set bit marks the
+/// first byte below n (a borrow only ever runs upwards from such a byte), so
+/// with w XORed with a byte's copies, the first copy of that byte.
+#[inline]
+fn plain_run(line: &[u8], mut q: usize) -> usize {
+    while let Some(chunk) = line.get(q..q + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap());
+        let quote = w ^ (ONES * b'"' as u64);
+        let backslash = w ^ (ONES * b'\\' as u64);
+        let hits = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (w.wrapping_sub(ONES * 0x20) & !w);
+        let hits = hits & HIGHS;
+        if hits != 0 {
+            return q + (hits.trailing_zeros() / 8) as usize;
+        }
+        q += 8;
+    }
+    while q < line.len() && !matches!(line[q], b'"' | b'\\' | 0..=0x1f) {
+        q += 1;
+    }
+    q
+}
+
+/// A hash of a key for the repeated-key filter, from its length and its
+/// first and last (up to) eight bytes: keys are short, and two keys that
+/// share a hash are only compared byte for byte.
+#[inline]
+fn key_hash(key: &[u8]) -> u64 {
+    let n = key.len();
+    let (a, b) = if n >= 8 {
+        (load(&key[..8]), load(&key[n - 8..]))
+    } else if n >= 4 {
+        (load(&key[..4]), load(&key[n - 4..]))
+    } else {
+        (load(key), 0)
+    };
+    let h = (a ^ (n as u64).rotate_left(56)).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ b;
+    h.wrapping_mul(0xff51_afd7_ed55_8ccd) ^ (h >> 29)
+}
+
+/// Up to eight bytes as a little-endian number.
+#[inline]
+fn load(bytes: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w[..bytes.len()].copy_from_slice(bytes);
+    u64::from_le_bytes(w)
 }
 
 fn literal(line: &[u8], p: usize, word: &[u8]) -> Option<usize> {
@@ -260,6 +310,34 @@ mod tests {
         let repeated = format!("{}\"key123\":0}}", line);
         assert!(c.is_canonical(distinct.as_bytes()));
         assert!(!c.is_canonical(repeated.as_bytes()));
+    }
+
+    #[test]
+    fn plain_runs_end_where_a_byte_by_byte_scan_ends() {
+        // Every position of a quote, backslash or control byte among plain
+        // bytes (ASCII and UTF-8 high bytes), at every offset and length.
+        let fill = "ab\u{e9}\u{2603}xyz0123456789".as_bytes();
+        for len in 0..40 {
+            let base: Vec<u8> = fill.iter().cycle().take(len).copied().collect();
+            let naive = |l: &[u8], q: usize| (q..l.len()).find(|&i| matches!(l[i], b'"' | b'\\' | 0..=0x1f)).unwrap_or(l.len());
+            for q in 0..=len {
+                assert_eq!(plain_run(&base, q), naive(&base, q));
+            }
+            for at in 0..len {
+                for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                    let mut l = base.clone();
+                    l[at] = special;
+                    for q in 0..=len {
+                        assert_eq!(plain_run(&l, q), naive(&l, q), "{l:?} from {q}");
+                    }
+                }
+            }
+        }
+        for b in 0x20..=0xffu8 {
+            let l = [b; 9];
+            let want = if b == b'"' || b == b'\\' { 0 } else { 9 };
+            assert_eq!(plain_run(&l, 0), want, "byte {b:#x}");
+        }
     }
 
     #[test]
