@@ -50,4 +50,24 @@ fn main() {
         std::hint::black_box(lz4frame::decompress(&z, 1 << 30).unwrap());
     }
     println!("lz4 decompress {}", rate(text.len(), rounds, t));
+    blocks(&text, rounds);
+}
+#[allow(dead_code)]
+fn blocks(text: &[u8], rounds: usize) {
+    let z: Vec<Vec<u8>> = text.chunks(65536).map(lz4_flex::block::compress).collect();
+    let t = Instant::now();
+    for _ in 0..rounds {
+        for c in text.chunks(65536) {
+            std::hint::black_box(lz4_flex::block::compress(c));
+        }
+    }
+    println!("block compress {}", rate(text.len(), rounds, t));
+    let mut out = vec![0u8; 65536];
+    let t = Instant::now();
+    for _ in 0..rounds {
+        for c in &z {
+            std::hint::black_box(lz4_flex::block::decompress_into(c, &mut out).unwrap());
+        }
+    }
+    println!("block decompress {}", rate(text.len(), rounds, t));
 }
