@@ -173,14 +173,16 @@ export function checkFilter(expr: string, linktype?: number): void;
 
 /**
  * One byte per line of UTF-8 `text` (split at "\n", a "\r" before it left
- * out): 1 where the line is one flat JSON object (no object nested in it)
- * spelled exactly as JSON.stringify spells what JSON.parse makes of it, 0
- * elsewhere (or where the check cannot tell).
+ * out): bit 0 set where the line is one flat JSON object (no object nested
+ * in it) spelled exactly as JSON.stringify spells what JSON.parse makes of
+ * it, and then bit 1 too where the line is all ASCII (it may be decoded as
+ * Latin-1, a plain copy), and bit 2 too where it holds one of the keys
+ * `watch` at its top level; 0 elsewhere (or where the check cannot tell).
  */
-export function jsonCanonicalLines(text: Uint8Array): Uint8Array;
+export function jsonCanonicalLines(text: Uint8Array, watch?: readonly string[]): Uint8Array;
 
 /** jsonCanonicalLines, or undefined where the native module is not built (callers then parse). */
-export function jsonCanonicalLinesIfBuilt(text: Uint8Array): Uint8Array | undefined;
+export function jsonCanonicalLinesIfBuilt(text: Uint8Array, watch?: readonly string[]): Uint8Array | undefined;
 
 /** One LZ4 frame of `data`: Kafka's lz4 codec, as the Java client writes it. */
 export function lz4Compress(data: Uint8Array): Buffer;

@@ -135,12 +135,14 @@ function checkFilter(expr, linktype) {
 
 /**
  * One byte per line of UTF-8 `text` (split at "\n", a "\r" before it left
- * out): 1 where the line is one flat JSON object (no object nested in it)
- * spelled exactly as JSON.stringify spells what JSON.parse makes of it, 0
- * elsewhere (or where the check cannot tell).
+ * out): bit 0 set where the line is one flat JSON object (no object nested
+ * in it) spelled exactly as JSON.stringify spells what JSON.parse makes of
+ * it, and then bit 1 too where the line is all ASCII (it may be decoded as
+ * Latin-1, a plain copy), and bit 2 too where it holds one of the keys
+ * `watch` at its top level; 0 elsewhere (or where the check cannot tell).
  */
-function jsonCanonicalLines(text) {
-  return loadNative().jsonCanonicalLines(text);
+function jsonCanonicalLines(text, watch) {
+  return loadNative().jsonCanonicalLines(text, watch);
 }
 
 let loadError;
@@ -159,8 +161,8 @@ function nativeLoadError() {
 }
 
 /** jsonCanonicalLines, or undefined where the native module is not built (callers then parse). */
-function jsonCanonicalLinesIfBuilt(text) {
-  return nativeLoadError() === undefined ? jsonCanonicalLines(text) : undefined;
+function jsonCanonicalLinesIfBuilt(text, watch) {
+  return nativeLoadError() === undefined ? jsonCanonicalLines(text, watch) : undefined;
 }
 
 /** One LZ4 frame of `data`: Kafka's lz4 codec, as the Java client writes it. */

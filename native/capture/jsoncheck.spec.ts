@@ -63,7 +63,10 @@ describe('jsonCanonicalLines', () => {
       } catch {
         js = false;
       }
-      if (flags[i] === 1) {
+      expect(flags[i] === 0 || flags[i] === 1 || flags[i] === 3).toBe(true);
+      // Bit 1: the line is all ASCII.
+      if (flags[i] !== 0) expect(flags[i] === 3).toBe(Buffer.byteLength(line) === line.length);
+      if (flags[i] & 1) {
         yes++;
         if (!js) throw new Error(`called canonical, but JSON.stringify writes it otherwise: ${line}`);
       }
@@ -84,6 +87,6 @@ describe('jsonCanonicalLines', () => {
       flgs: ['e', 's'],
     }));
     const flags = jsonCanonicalLines(Buffer.from(flows.map((f) => JSON.stringify(f)).join('\n')));
-    expect(Array.from(flags).every((f) => f === 1)).toBe(true);
+    expect(Array.from(flags).every((f) => f === 3)).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { TextInput } from '@panoptes/plugin-sdk';
 /**
  * The topic transport between plugins. A topic carries batches of records;
  * publish() resolves once the batch is accepted (queued in-process, or
@@ -30,10 +31,10 @@ export interface SubscribeOptions {
   /**
    * The handler takes text records (see isTextRecord in the plugin SDK): a
    * bus that receives records as text (Kafka) hands it each record checked
-   * to be a canonical flat JSON object as that string, unparsed. A bus
-   * holding records as objects ignores this.
+   * to be a canonical flat JSON object as that string, unparsed (but see
+   * TextInput.parseIfKeys). A bus holding records as objects ignores this.
    */
-  readonly text?: boolean;
+  readonly text?: boolean | TextInput;
 }
 
 export interface Subscription {

@@ -104,6 +104,15 @@ describe('kafka codec', () => {
     expect(decodeMessage(value).whole).toBe(false);
   });
 
+  it('hands canonical lines on without their carriage return, ASCII or not', () => {
+    const value = Buffer.from('{"a":"x"}\r\n{"city":"Zürich ☃"}\n{"b":2}');
+    const { records, whole } = decodeMessage(value, true);
+    expect(records).toEqual(['{"a":"x"}', '{"city":"Zürich ☃"}', '{"b":2}']);
+    // The texts no longer spell the value byte for byte: not whole.
+    expect(whole).toBe(false);
+    expect(decodeMessage(Buffer.from('{"a":"x"}\n{"city":"Zürich ☃"}'), true).whole).toBe(true);
+  });
+
   it('hands canonical lines on as text records and decodes every other line as decodeMessage does', () => {
     // Good objects, blank lines (JSON and JavaScript whitespace), scalars, arrays, broken JSON,
     // a byte that is not UTF-8, a lone surrogate escape, deep nesting, a last canonical line.
@@ -112,7 +121,7 @@ describe('kafka codec', () => {
       Buffer.from([0x7b, 0x22, 0x73, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d, 0x0a]),
       Buffer.from('{"u":"\\ud800"}\n' + '{"d":'.repeat(200) + '1' + '}'.repeat(200) + '\n{"last":true}'),
     ]);
-    expect(Array.from(jsonCanonicalLines(value))).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    expect(Array.from(jsonCanonicalLines(value))).toEqual([3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3]);
     const text = decodeMessage(value, true);
     const out = text.records;
     const decoded = decodeMessage(value);

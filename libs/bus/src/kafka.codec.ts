@@ -13,7 +13,7 @@
  * that takes text records its canonical lines as text records, unparsed.
  */
 import { jsonCanonicalLinesIfBuilt } from '@panoptes/capture';
-import { jsonTextsOf } from '@panoptes/plugin-sdk';
+import { jsonTextsOf, TextInput } from '@panoptes/plugin-sdk';
 
 export const RECORDS_HEADER = 'panoptes-records';
 export const CONTENT_TYPE_HEADER = 'content-type';
@@ -98,39 +98,48 @@ export interface Undecodable {
 
 /**
  * Decodes one message value into records; bad lines are returned, never
- * thrown. With `asText` (a subscriber that takes text records), a line
- * natively checked to be a canonical flat JSON object is handed on as that
- * string, unparsed (see isTextRecord); every other line is parsed, and
- * accepted or refused the same way either mode. `whole`: every line became a
- * text record, so the value is exactly their texts, newline-separated.
+ * thrown. With `text` (a subscriber that takes text records), a line
+ * natively checked to be a canonical flat JSON object, holding none of the
+ * keys `text.parseIfKeys`, is handed on as that string, unparsed (see
+ * isTextRecord); every other line is parsed, and accepted or refused the
+ * same way either mode. `whole`: every line became a text record, so the
+ * value is exactly their texts, newline-separated.
  */
 export function decodeMessage(
   value: Buffer | null,
-  asText = false,
+  text?: boolean | TextInput,
 ): { records: unknown[]; bad: Undecodable[]; whole: boolean } {
   const records: unknown[] = [];
   const bad: Undecodable[] = [];
   if (value === null || value.length === 0) {
     return { records, bad: [{ reason: 'empty message', raw: '' }], whole: false };
   }
-  const canonical = asText ? jsonCanonicalLinesIfBuilt(value) : undefined;
-  const text = value.toString('utf8');
+  const flags = text ? jsonCanonicalLinesIfBuilt(value, text === true ? undefined : text.parseIfKeys) : undefined;
+  // Each line is decoded on its own: a text record is then a flat string of
+  // its own rather than a slice pinning the whole message, and an ASCII one
+  // (flag bit 1) is a plain Latin-1 copy, no UTF-8 decoding.
   let start = 0;
-  let lineNo = 0;
-  while (start <= text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    lineNo++;
-    const line = text.slice(start, end);
-    start = end + 1;
-    if (canonical !== undefined && canonical[lineNo - 1] === 1) {
-      records.push(line);
-      continue;
+  let crlf = false;
+  let texts = 0;
+  for (let lineNo = 1; start <= value.length; lineNo++) {
+    let end = value.indexOf(10, start);
+    if (end < 0) end = value.length;
+    const flag = flags === undefined ? 0 : flags[lineNo - 1];
+    // Bit 0: canonical; bit 1: ASCII; bit 2: holds a key of parseIfKeys.
+    if ((flag & 5) === 1) {
+      const cr = end > start && value[end - 1] === 13;
+      crlf ||= cr;
+      const stop = cr ? end - 1 : end;
+      texts++;
+      records.push(value.toString(flag & 2 ? 'latin1' : 'utf8', start, stop));
+    } else {
+      const record = parseLine(value.toString('utf8', start, end), lineNo, bad);
+      if (record !== undefined) records.push(record);
     }
-    const record = parseLine(line, lineNo, bad);
-    if (record !== undefined) records.push(record);
+    start = end + 1;
   }
-  return { records, bad, whole: canonical !== undefined && records.length === canonical.length };
+  // With a "\r" left out the texts no longer spell the value.
+  return { records, bad, whole: flags !== undefined && texts === flags.length && !crlf };
 }
 
 /** A line's record; undefined for a blank line, or a bad one (added to `bad`). */

@@ -1,5 +1,5 @@
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { withJsonBytes } from '@panoptes/plugin-sdk';
+import { TextInput, withJsonBytes } from '@panoptes/plugin-sdk';
 import { BatchHandler } from './bus';
 import { BusLogger } from './bus.logger';
 import { KafkaBusConfig } from './kafka.config';
@@ -43,7 +43,7 @@ export class KafkaSubscription {
     readonly groupId: string,
     private readonly handler: BatchHandler<unknown>,
     /** The handler takes text records: canonical lines are checked, not parsed. */
-    private readonly text = false,
+    private readonly text?: TextInput,
   ) {}
 
   /** A handler call is in progress. */

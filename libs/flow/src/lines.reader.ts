@@ -6,10 +6,10 @@ export interface LineBatch {
   /** 1-based number of the batch's first line. */
   first: number;
   /**
-   * With `canonical`: 1 where a line is one JSON object spelled exactly as
-   * JSON.stringify spells what JSON.parse makes of it (checked natively),
-   * so a writer may use the line as the record's text. Absent where the
-   * native module is not built.
+   * With `canonical`: bit 0 set where a line is one JSON object spelled
+   * exactly as JSON.stringify spells what JSON.parse makes of it (checked
+   * natively; see jsonCanonicalLines), so a writer may use the line as the
+   * record's text. Absent where the native module is not built.
    */
   canonical?: Uint8Array;
 }

@@ -40,6 +40,17 @@ export interface PluginContext {
   gauge(name: string, value: number): void;
 }
 
+/** How a subscriber takes text records (see isTextRecord). */
+export interface TextInput {
+  /**
+   * A line holding one of these top-level keys reaches the handler parsed,
+   * never as text: a transform that appends these keys to a text record
+   * then knows it does not hold them already (checked natively with the
+   * rest of the line).
+   */
+  readonly parseIfKeys?: readonly string[];
+}
+
 /** Common to every plugin service: constructed inert, started, stopped. */
 export interface PluginService {
   /** Opens files, sockets, clients. */
@@ -98,9 +109,10 @@ export interface PluginManifest<C extends object = object, K extends PluginKind 
    * canonical flat JSON object then reaches handle() as that string, unparsed,
    * and other lines as parsed objects. For plugins that write the text (a
    * JSON sink) or read a few fields off it (textField). Not used when the
-   * instance has a filter, which reads fields.
+   * instance has a filter, which reads fields. A TextInput answer names keys
+   * whose lines still reach handle() parsed (see TextInput).
    */
-  textInput?(config: C): boolean;
+  textInput?(config: C): boolean | TextInput;
   /**
    * handle() may run for several partitions of one input at once (over
    * Kafka): no state it keeps can be left half-changed across an await.

@@ -32,7 +32,7 @@ fn main() {
     let mut n = 0;
     let t = Instant::now();
     for _ in 0..rounds {
-        n += jsoncheck::canonical_lines(&text).iter().map(|&b| b as usize).sum::<usize>();
+        n += jsoncheck::canonical_lines(&text).iter().map(|&b| (b & 1) as usize).sum::<usize>();
     }
     assert_eq!(n, 1000 * rounds);
     println!("check {}", rate(text.len(), rounds, t));

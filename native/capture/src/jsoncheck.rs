@@ -19,6 +19,11 @@ pub struct Canonical {
     /// The top object's keys so far, as byte ranges of the line.
     keys: Vec<(usize, usize)>,
     num: ryu::Buffer,
+    /// Keys looked out for (see canonical_lines_watching), and a filter of their hashes.
+    watch: Vec<Vec<u8>>,
+    watch_bits: [u64; 16],
+    /// The line holds a watched key.
+    watched: bool,
 }
 
 /// Deepest array nesting checked; deeper is answered no.
@@ -31,6 +36,7 @@ impl Canonical {
         }
         self.seen = [0; 16];
         self.keys.clear();
+        self.watched = false;
         if line[1] == b'}' {
             return line.len() == 2;
         }
@@ -66,6 +72,9 @@ impl Canonical {
         let (word, mask) = (bit >> 6, 1u64 << (bit & 63));
         if self.seen[word] & mask != 0 && self.keys.iter().any(|&(s, e)| &line[s..e] == key) {
             return false;
+        }
+        if self.watch_bits[word] & mask != 0 && self.watch.iter().any(|w| w == key) {
+            self.watched = true;
         }
         self.seen[word] |= mask;
         self.keys.push((start, end));
@@ -239,15 +248,38 @@ fn literal(line: &[u8], p: usize, word: &[u8]) -> Option<usize> {
 }
 
 /// One flag per line of `text` (split at `\n`, a `\r` before it left out):
-/// 1 where the line is canonical (see Canonical), 0 elsewhere.
+/// bit 0 set where the line is canonical (see Canonical), and then bit 1 set
+/// too where it is all ASCII (a reader may then decode it as Latin-1, a plain
+/// copy); 0 elsewhere.
+pub const CANONICAL: u8 = 1;
+pub const ASCII: u8 = 2;
+pub const WATCHED: u8 = 4;
+
 pub fn canonical_lines(text: &[u8]) -> Vec<u8> {
+    canonical_lines_watching(text, &[])
+}
+
+/// canonical_lines, with bit 2 also set on a canonical line that holds one of
+/// `watch` as a top-level key (keys as they are spelled in the text: a
+/// reader that must not take such a line as text parses it instead).
+pub fn canonical_lines_watching(text: &[u8], watch: &[&[u8]]) -> Vec<u8> {
     let mut c = Canonical::default();
+    for w in watch {
+        let bit = (key_hash(w) >> 54) as usize;
+        c.watch_bits[bit >> 6] |= 1u64 << (bit & 63);
+        c.watch.push(w.to_vec());
+    }
     let mut out = Vec::with_capacity(text.len() / 256 + 1);
     let mut start = 0;
     loop {
         let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
         let l = &text[start..end];
-        out.push(c.is_canonical(l.strip_suffix(b"\r").unwrap_or(l)) as u8);
+        let l = l.strip_suffix(b"\r").unwrap_or(l);
+        out.push(if c.is_canonical(l) {
+            CANONICAL | if l.is_ascii() { ASCII } else { 0 } | if c.watched { WATCHED } else { 0 }
+        } else {
+            0
+        });
         if end == text.len() {
             return out;
         }
@@ -341,10 +373,17 @@ mod tests {
     }
 
     #[test]
+    fn watched_keys_are_flagged_at_the_top_level_only() {
+        let text = b"{\"a\":1,\"sco\":\"GB\"}\n{\"a\":[\"sco\"],\"x\":\"sco\"}\n{\"scox\":1,\"sc\":2}\n{\"sco\": 1}\n{\"dasorg\":\"x\"}";
+        assert_eq!(canonical_lines_watching(text, &[b"sco", b"dasorg"]), vec![7, 3, 3, 0, 7]);
+        assert_eq!(canonical_lines(text), vec![3, 3, 3, 0, 3]);
+    }
+
+    #[test]
     fn flags_one_per_line_without_carriage_returns() {
         assert_eq!(
-            canonical_lines(b"{\"a\":1}\r\n{ }\n\n{\"b\":2}"),
-            vec![1, 0, 0, 1]
+            canonical_lines("{\"a\":1}\r\n{ }\n\n{\"b\":2}\n{\"c\":\"\u{e9}\"}".as_bytes()),
+            vec![3, 0, 0, 3, 1]
         );
     }
 }

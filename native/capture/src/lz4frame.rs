@@ -32,6 +32,14 @@ fn header_checksum(descriptor: &[u8]) -> u8 {
 /// output (the frame encoder's buffering cost a third of the time).
 pub fn compress(data: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(data.len() / 2 + 64);
+    compress_to(data, &mut out)?;
+    Ok(out)
+}
+
+/// compress, into `out` (emptied first): a caller that copies the frame
+/// elsewhere keeps one buffer rather than allocating one per frame.
+pub fn compress_to(data: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    out.clear();
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&[FLG, BD, header_checksum(&[FLG, BD])]);
     let mut scratch = vec![0u8; get_maximum_output_size(BLOCK)];
@@ -46,7 +54,7 @@ pub fn compress(data: &[u8]) -> Result<Vec<u8>, String> {
         }
     }
     out.extend_from_slice(&[0; 4]);
-    Ok(out)
+    Ok(())
 }
 
 /// Decompresses LZ4 frames (one or several back to back); an error for
@@ -56,14 +64,21 @@ pub fn compress(data: &[u8]) -> Result<Vec<u8>, String> {
 /// lz4_flex's frame decoder.
 pub fn decompress(data: &[u8], limit: usize) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity((data.len() * 4).min(limit));
+    decompress_to(data, limit, &mut out)?;
+    Ok(out)
+}
+
+/// decompress, into `out` (emptied first; see compress_to).
+pub fn decompress_to(data: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    out.clear();
     let mut rest = data;
     loop {
-        rest = match plain_frame(rest, &mut out, limit)? {
+        rest = match plain_frame(rest, out, limit)? {
             Some(after) => after,
-            None => other_frame(rest, &mut out, limit)?,
+            None => other_frame(rest, out, limit)?,
         };
         if rest.is_empty() {
-            return Ok(out);
+            return Ok(());
         }
     }
 }

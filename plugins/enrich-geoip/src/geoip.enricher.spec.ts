@@ -1,7 +1,8 @@
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PluginContext, validateConfig } from '@panoptes/plugin-sdk';
+import { decodeMessage } from '@panoptes/bus';
+import { PluginContext, TextInput, validateConfig } from '@panoptes/plugin-sdk';
 import { runPlugin } from '@panoptes/testing';
 import { enrichGeoipPlugin, GeoipConfig, GeoipEnricher } from './index';
 import { extract, GeoFields } from './geoip.database';
@@ -246,12 +247,16 @@ describe('enrich-geoip values match the MaxMind test databases', () => {
       flow('2.125.160.216', '1.128.0.0', 0), // city labels one side, nothing for the other
       flow('10.1.2.3', '81.2.69.160', 1), // a special range and a city
       flow('02:00:00:00:00:01', '02:00:00:00:00:02', 2), // nothing to add: passed on as it came
-      { ...flow('81.2.69.160', '2.125.160.216', 3), sco: 'XX' }, // a label already there: replaced in place
+      { ...flow('81.2.69.160', '2.125.160.216', 3), sco: 'XX' }, // a label already there: parsed, replaced in place
       { note: 'a "quoted" ,"saddr":"1.1.1.1" \\', ...flow('2.125.160.216', '81.2.69.160', 4) }, // a lookalike key first
       { uid: 'u5', seq: 0, daddr: '81.2.69.160' }, // no saddr: refused
     ];
     const config = { cityDb: db('GeoIP2-City-Test') };
-    const asText = await runPlugin(enrichGeoipPlugin, config, { input: [flows.map((f) => JSON.stringify(f))] });
+    // The lines as the Kafka bus hands them to this plugin: text, but for the one holding a label key.
+    const text = enrichGeoipPlugin.textInput!(config as GeoipConfig) as TextInput;
+    const lines = decodeMessage(Buffer.from(flows.map((f) => JSON.stringify(f)).join('\n')), text).records;
+    expect(lines.map((r) => typeof r)).toEqual(['string', 'string', 'string', 'object', 'string', 'string']);
+    const asText = await runPlugin(enrichGeoipPlugin, config, { input: [lines] });
     const asObjects = await runPlugin(enrichGeoipPlugin, config, { input: [flows] });
     const out = asText.outputs.flows;
     expect(out.map((r) => typeof r)).toEqual(['string', 'string', 'string', 'object', 'string']);

@@ -42,8 +42,10 @@ type Flow = Record<string, unknown>;
 /** An answer's fields, in the order labelSrc and labelDst add them (after `s` or `d`). */
 const LABEL_FIELDS = ['co', 'city', 'lat', 'lon', 'as', 'asorg'] as const;
 
-/** A key any label adds, in a text record. */
-const LABEL_KEY = /[{,]"[sd](?:net|co|city|lat|lon|as|asorg)":/;
+/** Every key a label adds. A record holding one reaches handle() parsed, never as text (see the manifest). */
+export const LABEL_KEYS: readonly string[] = ['s', 'd'].flatMap((side) =>
+  ['net', ...LABEL_FIELDS].map((k) => side + k),
+);
 
 const textSaddr = textField('saddr');
 const textDaddr = textField('daddr');
@@ -209,11 +211,11 @@ export class GeoipEnricher implements HandlerService {
   }
 
   /**
-   * Labels a text record: the record itself when there is nothing to add; its
-   * text with the labels inserted before the closing brace, which is what
-   * JSON.stringify writes for the labelled copy when the labels are keys the
-   * record lacks (they are added after its own keys, in the same order); the
-   * parsed record labelled in place when it already has one of those keys.
+   * Labels a text record: the record itself when there is nothing to add;
+   * else its text with the labels inserted before the closing brace, which
+   * is what JSON.stringify writes for the labelled copy, since a text record
+   * holds none of the label keys (the bus parses a line holding one,
+   * TextInput.parseIfKeys): they are added after its own keys, in order.
    * Undefined, with nothing looked up, when it lacks an address string.
    */
   private labelText(gen: Generation, text: string): unknown {
@@ -223,12 +225,6 @@ export class GeoipEnricher implements HandlerService {
     const as = this.answer(gen, saddr!);
     const ad = this.answer(gen, daddr);
     if (as === null && ad === null) return text;
-    if (LABEL_KEY.test(text)) {
-      const f = JSON.parse(text) as Flow;
-      this.labelSrc(f, as);
-      this.labelDst(f, ad);
-      return f;
-    }
     this.countLabels(as);
     this.countLabels(ad);
     return text.slice(0, -1) + this.fragment(as, 's') + this.fragment(ad, 'd') + '}';

@@ -1,7 +1,7 @@
 import { ConfigIssue, definePlugin } from '@panoptes/plugin-sdk';
 import { DB_ROLES, GeoipConfig } from './geoip.config';
 import { GeoDatabase } from './geoip.database';
-import { GeoipEnricher } from './geoip.enricher';
+import { GeoipEnricher, LABEL_KEYS } from './geoip.enricher';
 
 /**
  * Opens and fully checks every database named, so a missing or corrupt file
@@ -33,8 +33,9 @@ export const enrichGeoipPlugin = definePlugin({
   inputs: { flows: 'flows.raw' },
   outputs: { flows: 'flows.geo' },
   config: GeoipConfig,
-  // It reads two address fields and appends labels: text records need no parse.
-  textInput: () => true,
+  // It reads two address fields and appends labels: text records need no parse,
+  // unless they hold labels already (labelled again in place, as objects).
+  textInput: () => ({ parseIfKeys: LABEL_KEYS }),
   // A batch reads the database generation once and awaits only its emit.
   concurrentHandle: true,
   preflight,

@@ -60,7 +60,7 @@ export class JsonlSource implements SourceService {
           const line = chunk.lines[i];
           this.lines = chunk.first + i;
           if (line.trim() === '') continue;
-          if (asText && canonical?.[i] === 1) {
+          if (asText && canonical !== undefined && (canonical[i] & 1) === 1) {
             // Over Kafka, unvalidated: a canonical line needs no parse, it travels as a text record.
             batch.push(line);
             texts.push(undefined);
@@ -72,7 +72,7 @@ export class JsonlSource implements SourceService {
               continue;
             }
             batch.push(parsed.record);
-            texts.push(canonical?.[i] === 1 ? line : undefined);
+            texts.push(canonical !== undefined && (canonical[i] & 1) === 1 ? line : undefined);
           }
           if (batch.length >= this.config.batchSize) {
             await send(batch, texts);
