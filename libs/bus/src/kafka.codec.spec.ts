@@ -16,6 +16,10 @@ describe('kafka codec', () => {
   it('hashes keys exactly as the Kafka clients do', () => {
     const keys = ['', 'a', 'ab', 'abc', 'abcd', 'abcde', 'Ümlaut ☃', 'c3f0e1d2-uid-0001', 'x'.repeat(1001)];
     for (const k of keys) expect(murmur2(Buffer.from(k))).toBe(kafkajsMurmur2(Buffer.from(k)));
+    // Every key, one after another (a long key, then shorter ones), the way the producer partitions.
+    for (const k of [...keys, ...keys.reverse(), 'é'.repeat(300), 'a'.repeat(256), 'a'.repeat(257)]) {
+      expect(partitionForKey(k, 7)).toBe((kafkajsMurmur2(Buffer.from(k)) & 0x7fffffff) % 7);
+    }
     // A fixed value guards against both implementations drifting together.
     expect(partitionForKey('flow-42', 6)).toBe((kafkajsMurmur2(Buffer.from('flow-42')) & 0x7fffffff) % 6);
   });
@@ -27,7 +31,10 @@ describe('kafka codec', () => {
     const seen = new Map<string, { partition: number; seqs: number[] }>();
     let total = 0;
     for (const m of messages) {
-      const lines = m.value.split('\n').map((l) => JSON.parse(l) as { uid: string; seq: number });
+      const lines = m.value
+        .toString()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { uid: string; seq: number });
       expect(lines.length).toBeLessThanOrEqual(3);
       expect(m.headers['panoptes-records']).toBe(String(lines.length));
       total += lines.length;
@@ -46,7 +53,7 @@ describe('kafka codec', () => {
   it('keys a message that holds a single record, and rotates unkeyed messages over partitions', () => {
     const single = encodeRecords([{ uid: 'u1' }], (r) => r.uid, { ...opts, recordsPerMessage: 1 });
     expect(single.messages).toEqual([
-      expect.objectContaining({ key: 'u1', value: '{"uid":"u1"}', partition: partitionForKey('u1', 6) }),
+      expect.objectContaining({ key: 'u1', value: Buffer.from('{"uid":"u1"}'), partition: partitionForKey('u1', 6) }),
     ]);
     const unkeyed = encodeRecords(
       Array.from({ length: 9 }, (_, i) => ({ i })),
@@ -80,7 +87,7 @@ describe('kafka codec', () => {
     );
     const { messages } = encodeRecords(records, (r) => r.uid, opts);
     expect(messages).toHaveLength(1);
-    expect(messages[0].value).toBe(texts.join('\n'));
+    expect(messages[0].value.toString()).toBe(texts.join('\n'));
     expect(messages[0].partition).toBe(partitionForKey('a', opts.partitions));
     // A new array (here the same records, filtered) has no texts: its records are encoded.
     expect(
@@ -88,7 +95,7 @@ describe('kafka codec', () => {
         records.filter(() => true),
         (r) => r.uid,
         opts,
-      ).messages[0].value,
+      ).messages[0].value.toString(),
     ).toBe('{"uid":"a","seq":0}\n{"seq":1,"uid":"a"}');
   });
 
@@ -161,7 +168,7 @@ describe('kafka codec', () => {
       (r) => (typeof r === 'string' ? 'a' : r.uid),
       opts,
     );
-    expect(messages.map((m) => m.value)).toEqual(['{"uid":"a","seq":0}\n{"uid":"a","seq":1}']);
+    expect(messages.map((m) => m.value.toString())).toEqual(['{"uid":"a","seq":0}\n{"uid":"a","seq":1}']);
   });
 });
 
