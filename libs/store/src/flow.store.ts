@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { FIELDS, FieldDef, FlowRecord } from '@panoptes/flow';
 import { addTotals, KeyTotals, TOTAL_KEYS, TotalKey, TotalsRow, totalsSql } from './store.totals';
 import {
@@ -94,6 +94,8 @@ export class FlowStore extends EventEmitter {
     if (options.memoryLimitMb) config.memory_limit = `${options.memoryLimitMb}MB`;
     let instance: DuckDBInstance;
     try {
+      // Loaded on first open: a process that never opens a store (a Kafka role) never loads DuckDB.
+      const { DuckDBInstance } = await import('@duckdb/node-api');
       instance = await DuckDBInstance.create(path, config);
     } catch (err) {
       throw new Error(`cannot open flow store ${path}: ${(err as Error).message}`);

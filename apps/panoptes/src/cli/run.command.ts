@@ -73,14 +73,18 @@ async function serve(host: PluginHost, config: LoadedConfig, untilDone: boolean)
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  const { startApi } = await import('../api/api.server');
-  const { startControl } = await import('../runtime/remote-control');
-  const api = config.raw.api.enabled ? await startApi(host, config.raw.api) : undefined;
+  // Nest, Express and the microservices transport take most of a second to load: only a
+  // process that serves the API or answers remote management loads them.
+  const api = config.raw.api.enabled
+    ? await (await import('../api/api.server')).startApi(host, config.raw.api)
+    : undefined;
   let control: { stop(): Promise<void> } | undefined;
   try {
     await host.start();
     // On the Kafka bus a long-running process answers remote management over the control topic.
-    control = untilDone ? undefined : await startControl(host, config.bus);
+    if (!untilDone && config.bus.type === 'kafka') {
+      control = await (await import('../runtime/remote-control')).startControl(host, config.bus);
+    }
     const why = await (untilDone
       ? Promise.race([host.untilDone().then(() => 'sources finished'), signalled])
       : signalled);
