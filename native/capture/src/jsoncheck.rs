@@ -111,37 +111,33 @@ impl Canonical {
     /// uses it from 1e-6 up to 1e21), no exponent, no leading or trailing
     /// zero, no "-0", and the shortest digits that give the same double.
     fn number(&mut self, line: &[u8], p: usize) -> Option<usize> {
-        let mut q = p;
-        if line[q] == b'-' {
-            q += 1;
-        }
-        let int_start = q;
-        while q < line.len() && line[q].is_ascii_digit() {
-            q += 1;
-        }
-        let int = &line[int_start..q];
+        let negative = line[p] == b'-';
+        let int_start = p + negative as usize;
+        let int_end = digits(line, int_start);
+        let int = &line[int_start..int_end];
         if int.is_empty() || (int.len() > 1 && int[0] == b'0') || int.len() > 21 {
             return None;
         }
+        let mut q = int_end;
         let mut frac: &[u8] = &[];
         if line.get(q) == Some(&b'.') {
-            let f = q + 1;
-            q = f;
-            while q < line.len() && line[q].is_ascii_digit() {
-                q += 1;
-            }
-            frac = &line[f..q];
-            if frac.is_empty() || frac[frac.len() - 1] == b'0' {
+            q = digits(line, int_end + 1);
+            frac = &line[int_end + 1..q];
+            if frac.last().is_none_or(|&d| d == b'0') {
                 return None;
             }
         }
         if matches!(line.get(q), Some(b'e' | b'E')) {
             return None;
         }
-        let negative = int_start > p;
         let zero_int = int == b"0";
         if zero_int && frac.is_empty() {
             return if negative { None } else { Some(q) };
+        }
+        // Up to 15 significant digits name one double alone, so they are its
+        // shortest spelling: most numbers have no more digits than that at all.
+        if int.len() + frac.len() <= 15 && !(zero_int && frac.starts_with(b"000000")) {
+            return Some(q);
         }
         // Significant digits, from the first non-zero one to the last non-zero one.
         let sig = if zero_int {
@@ -155,10 +151,9 @@ impl Canonical {
         } else {
             int.len() + frac.len()
         };
-        // Up to 15 significant digits name one double alone, so they are its
-        // shortest spelling; more must survive the round trip.
-        // (ryu writes the shortest digits too; where it picks an exponent or a
-        // trailing ".0" the answer is a conservative no.)
+        // More must survive the round trip. (ryu writes the shortest digits
+        // too; where it picks an exponent or a trailing ".0" the answer is a
+        // conservative no.)
         if sig > 15 {
             let text = std::str::from_utf8(&line[p..q]).ok()?;
             let x: f64 = text.parse().ok()?;
@@ -168,6 +163,15 @@ impl Canonical {
         }
         Some(q)
     }
+}
+
+/// The index of the first byte from `q` on that is not an ASCII digit.
+#[inline]
+fn digits(line: &[u8], mut q: usize) -> usize {
+    while q < line.len() && line[q].is_ascii_digit() {
+        q += 1;
+    }
+    q
 }
 
 /// The index after the string starting at `p` (a quote), if it is escaped as JSON.stringify escapes.
