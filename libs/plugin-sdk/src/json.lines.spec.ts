@@ -41,6 +41,22 @@ describe('text records', () => {
     expect(saddr(JSON.stringify({ note: ',"saddr":"1.1.1.1"', saddr: '2.2.2.2' }))).toBe('2.2.2.2');
   });
 
+  it('looks from a hint first and still finds a field that comes before it', () => {
+    const daddr = textField('daddr');
+    const rec = JSON.stringify({ uid: 'u', saddr: '10.0.0.1', x: 'a\\"b', daddr: '10.0.0.2' });
+    expect(saddr(rec)).toBe('10.0.0.1');
+    expect(rec.slice(saddr.end, saddr.end + 5)).toBe(',"x":');
+    expect(daddr(rec, saddr.end)).toBe('10.0.0.2');
+    expect(daddr.end).toBe(rec.length - 1);
+    // daddr before saddr; the first key; a hint past the end; an escaped value's end.
+    const back = JSON.stringify({ daddr: 'd"1', saddr: 's1' });
+    expect(saddr(back)).toBe('s1');
+    expect(daddr(back, saddr.end)).toBe('d"1');
+    expect(back.slice(daddr.end, daddr.end + 9)).toBe(',"saddr":');
+    expect(daddr(JSON.stringify({ uid: 'u', daddr: 'd2', saddr: 's2' }), 1000)).toBe('d2');
+    expect(daddr('{"uid":"u"}', 5)).toBeUndefined();
+  });
+
   it('writes a text record as itself and other records as their carried or encoded text', () => {
     const batch = withJsonLines(['{"uid":"a"}', { uid: 'b' }, { uid: 'c' }], [undefined, undefined, '{"uid":"c"}']);
     expect(jsonTextsOf(batch)).toEqual(['{"uid":"a"}', '{"uid":"b"}', '{"uid":"c"}']);

@@ -56,32 +56,54 @@ export function isTextRecord(r: unknown): r is string {
   return typeof r === 'string';
 }
 
+/** Reads one top-level string field of text records (see textField). */
+export interface TextFieldReader {
+  /**
+   * The field's value, or undefined. `from`: where to look first, such as
+   * where another field of the same record ended (`end`); the field is
+   * still found if it comes earlier.
+   */
+  (text: string, from?: number): string | undefined;
+  /** The index after the closing quote of the value last read. */
+  end: number;
+}
+
 /**
  * Reads one top-level string field of a text record, or undefined when the
  * record has no such field or its value is not a string. In a canonical flat
  * object `,"name":` or a leading `{"name":` can only be that key: a quote
  * inside a string is always escaped, and no key repeats.
  */
-export function textField(name: string): (text: string) => string | undefined {
+export function textField(name: string): TextFieldReader {
   const first = `{"${name}":"`;
   const later = `,"${name}":"`;
-  return (text) => {
-    let at = text.startsWith(first) ? 0 : text.indexOf(later);
+  const read = (text: string, from = 0): string | undefined => {
+    let at = text.startsWith(first) ? 0 : text.indexOf(later, from);
+    if (at < 0 && from > 0) at = text.lastIndexOf(later, from);
     if (at < 0) return undefined;
     at += later.length;
     const end = text.indexOf('"', at);
     if (end < 0) return undefined;
     const value = text.slice(at, end);
-    return value.includes('\\') ? escapedString(text, at) : value;
+    if (!value.includes('\\')) {
+      read.end = end + 1;
+      return value;
+    }
+    return escapedString(text, at, read);
   };
+  read.end = 0;
+  return read;
 }
 
 /** The string starting at `at` (after its opening quote) when it holds escapes: decoded by JSON.parse. */
-function escapedString(text: string, at: number): string | undefined {
+function escapedString(text: string, at: number, reader: { end: number }): string | undefined {
   for (let i = at; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x5c) i++;
-    else if (c === 0x22) return JSON.parse(text.slice(at - 1, i + 1)) as string;
+    else if (c === 0x22) {
+      reader.end = i + 1;
+      return JSON.parse(text.slice(at - 1, i + 1)) as string;
+    }
   }
   return undefined;
 }

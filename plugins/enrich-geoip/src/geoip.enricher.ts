@@ -220,7 +220,8 @@ export class GeoipEnricher implements HandlerService {
    */
   private labelText(gen: Generation, text: string): unknown {
     const saddr = textSaddr(text);
-    const daddr = saddr === undefined ? undefined : textDaddr(text);
+    // Flow records name daddr after saddr: look there first.
+    const daddr = saddr === undefined ? undefined : textDaddr(text, textSaddr.end);
     if (daddr === undefined) return undefined;
     const as = this.answer(gen, saddr!);
     const ad = this.answer(gen, daddr);
