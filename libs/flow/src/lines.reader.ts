@@ -28,8 +28,9 @@ export async function* readLineBatches(
     path === '-' ? process.stdin : createReadStream(path, { highWaterMark: options.highWaterMark ?? 1 << 20 });
   const check = options.canonical ? jsonCanonicalLinesIfBuilt : undefined;
   const batch = (bytes: Buffer, first: number): LineBatch => {
-    const lines = stripCr(bytes.toString('utf8').split('\n'));
-    return { lines, first, canonical: check?.(bytes) };
+    const canonical = check?.(bytes);
+    const lines = canonical ? eachLine(bytes, canonical) : stripCr(bytes.toString('utf8').split('\n'));
+    return { lines, first, canonical };
   };
   let rest: Buffer = Buffer.alloc(0);
   let lineNo = 1;
@@ -51,6 +52,24 @@ export async function* readLineBatches(
   } finally {
     if (input !== process.stdin) (input as ReturnType<typeof createReadStream>).destroy();
   }
+}
+
+/**
+ * The lines of `bytes`, each decoded on its own: an ASCII canonical line
+ * (flag bits 0 and 1, see jsonCanonicalLines) as Latin-1, a plain copy, and
+ * no longer a slice of one big string; any other as UTF-8.
+ */
+function eachLine(bytes: Buffer, flags: Uint8Array): string[] {
+  const lines = new Array<string>(flags.length);
+  let start = 0;
+  for (let i = 0; i < flags.length; i++) {
+    let end = bytes.indexOf(10, start);
+    if (end < 0) end = bytes.length;
+    const stop = end > start && bytes[end - 1] === 13 ? end - 1 : end;
+    lines[i] = bytes.toString((flags[i] & 3) === 3 ? 'latin1' : 'utf8', start, stop);
+    start = end + 1;
+  }
+  return lines;
 }
 
 function stripCr(lines: string[]): string[] {

@@ -103,6 +103,30 @@ describe('source-jsonl', () => {
     expect(lines).toEqual(['{"a":"é"}', '{"b":"ééé"}']);
   });
 
+  it('reads the same lines with the canonical check as without it, CRs left out', async () => {
+    const { readLineBatches } = await import('@panoptes/flow');
+    const path = join(dir, 'mixed.jsonl');
+    const lines = [
+      '{"a":"x"}',
+      '{"c":"Zürich ☃"}\r',
+      ' { "b" : 1 } ',
+      '',
+      'not json\r',
+      '{"d":[1,2]}',
+      '\r',
+      '{"e":"\u00ff"}',
+    ];
+    writeFileSync(path, Buffer.concat([Buffer.from(lines.join('\n')), Buffer.from([0x0a, 0xff, 0x7b, 0x7d])]));
+    const read = async (canonical: boolean): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const b of readLineBatches(path, { highWaterMark: 16, canonical })) out.push(...b.lines);
+      return out;
+    };
+    const plain = await read(false);
+    expect(plain).toEqual([...lines.map((l) => l.replace(/\r$/, '')), '\ufffd{}']);
+    expect(await read(true)).toEqual(plain);
+  });
+
   it('over Kafka, unvalidated, hands canonical lines on unparsed as text records', async () => {
     const path = join(dir, 'in.jsonl');
     const lines = [line('a'), ` ${line('b')} `, '{"uid":"c","nested":{"x":1}}', 'oops', line('d')];
