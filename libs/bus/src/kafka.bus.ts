@@ -15,7 +15,7 @@ import { jsonTextsOf } from '@panoptes/plugin-sdk';
 import { BatchHandler, Bus, DeadLetter, deadLetterTopic, SubscribeOptions, Subscription, TopicStats } from './bus';
 import { BusLogger, stderrBusLogger } from './bus.logger';
 import { KafkaBusConfig } from './kafka.config';
-import { EncodedMessage, encodeRecords } from './kafka.codec';
+import { EncodedMessage, encodeRecords, RECORDS_HEADER } from './kafka.codec';
 import { KafkaSubscription, SubscriptionHost } from './kafka.consumer';
 import { isRetriable, needsNewProducer, sleep } from './kafka.errors';
 import { LagReader } from './kafka.lag';
@@ -58,6 +58,8 @@ export class KafkaBus implements Bus, SubscriptionHost {
   private readonly produced = new Map<string, { messages: number; records: number }>();
   private lag?: LagReader;
   private inflight = 0;
+  /** Partitions of each topic this bus has published to (ensureTopic's answers). */
+  private readonly partitionCounts = new Map<string, number>();
   private rr = 0;
   private stopping = false;
   private outage = false;
@@ -132,13 +134,43 @@ export class KafkaBus implements Bus, SubscriptionHost {
     return this.config.topicPrefix + topic;
   }
 
-  async publish<T>(topic: string, records: T[], key?: (record: T) => string): Promise<void> {
-    if (records.length === 0) return;
+  /**
+   * Once the topic is known the records are encoded at once, and only their
+   * messages are held while the broker acknowledges: a batch of records
+   * held through that wait was copied by every young-generation collection
+   * that fell into it.
+   */
+  publish<T>(topic: string, records: T[], key?: (record: T) => string): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    const name = this.kafkaTopic(topic);
+    const partitions = this.partitionCounts.get(name);
+    if (partitions === undefined) return this.publishToNewTopic(topic, name, records, key);
+    return this.sendEncoded(topic, name, encodeRecords(records, key, { ...this.config, partitions }, this.rr++));
+  }
+
+  private async publishToNewTopic<T>(
+    topic: string,
+    name: string,
+    records: T[],
+    key?: (record: T) => string,
+  ): Promise<void> {
     this.inflight++;
     try {
-      const name = this.kafkaTopic(topic);
       const partitions = await this.retrying(`create topic ${name}`, () => this.ensureTopic(name));
-      const { messages, oversize } = encodeRecords(records, key, { ...this.config, partitions }, this.rr++);
+      this.partitionCounts.set(name, partitions);
+      await this.sendEncoded(topic, name, encodeRecords(records, key, { ...this.config, partitions }, this.rr++));
+    } finally {
+      this.inflight--;
+    }
+  }
+
+  private async sendEncoded(
+    topic: string,
+    name: string,
+    { messages, oversize }: ReturnType<typeof encodeRecords>,
+  ): Promise<void> {
+    this.inflight++;
+    try {
       for (const o of oversize) {
         const reason = `record of ${o.bytes} bytes exceeds maxMessageBytes ${this.config.maxMessageBytes}`;
         await this.deadLetterRecords(topic, reason, [o.record], {});
@@ -146,7 +178,7 @@ export class KafkaBus implements Bus, SubscriptionHost {
       await this.send(name, messages);
       const p = this.produced.get(name) ?? { messages: 0, records: 0 };
       p.messages += messages.length;
-      p.records += records.length - oversize.length;
+      for (const m of messages) p.records += Number(m.headers[RECORDS_HEADER]);
       this.produced.set(name, p);
     } finally {
       this.inflight--;
