@@ -24,6 +24,8 @@ pub struct Canonical {
     watch_bits: [u64; 16],
     /// The line holds a watched key.
     watched: bool,
+    /// The lines checked are known to be ASCII (so UTF-8): no need to validate each.
+    ascii: bool,
 }
 
 /// Deepest array nesting checked; deeper is answered no.
@@ -31,7 +33,7 @@ const MAX_DEPTH: u32 = 32;
 
 impl Canonical {
     pub fn is_canonical(&mut self, line: &[u8]) -> bool {
-        if line.len() < 2 || line[0] != b'{' || std::str::from_utf8(line).is_err() {
+        if line.len() < 2 || line[0] != b'{' || !(self.ascii || std::str::from_utf8(line).is_ok()) {
             return false;
         }
         self.seen = [0; 16];
@@ -82,6 +84,7 @@ impl Canonical {
     }
 
     /// The index after the value at `p`, if it is spelled canonically.
+    #[inline]
     fn value(&mut self, line: &[u8], p: usize, depth: u32) -> Option<usize> {
         match *line.get(p)? {
             b'"' => string(line, p),
@@ -89,21 +92,26 @@ impl Canonical {
             b't' => literal(line, p, b"true"),
             b'f' => literal(line, p, b"false"),
             b'n' => literal(line, p, b"null"),
-            b'[' if depth < MAX_DEPTH => {
-                if line.get(p + 1) == Some(&b']') {
-                    return Some(p + 2);
-                }
-                let mut q = p + 1;
-                loop {
-                    q = self.value(line, q, depth + 1)?;
-                    match *line.get(q)? {
-                        b',' => q += 1,
-                        b']' => return Some(q + 1),
-                        _ => return None,
-                    }
-                }
-            }
+            b'[' if depth < MAX_DEPTH => self.array(line, p, depth),
             _ => None,
+        }
+    }
+
+    /// The index after the array at `p`; out of line, so that `value` (which
+    /// it calls for each element) can be inlined where most values are.
+    #[inline(never)]
+    fn array(&mut self, line: &[u8], p: usize, depth: u32) -> Option<usize> {
+        if line.get(p + 1) == Some(&b']') {
+            return Some(p + 2);
+        }
+        let mut q = p + 1;
+        loop {
+            q = self.value(line, q, depth + 1)?;
+            match *line.get(q)? {
+                b',' => q += 1,
+                b']' => return Some(q + 1),
+                _ => return None,
+            }
         }
     }
 
@@ -166,8 +174,21 @@ impl Canonical {
 }
 
 /// The index of the first byte from `q` on that is not an ASCII digit.
+/// Eight bytes at a time: a digit is 0x30-0x39, so its high nibble is 3 and
+/// stays 3 when 6 is added; in the first non-digit byte one of the two is
+/// not 3 (a carry only runs upwards, from that byte on).
 #[inline]
 fn digits(line: &[u8], mut q: usize) -> usize {
+    const HIGH_NIBBLES: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    while let Some(chunk) = line.get(q..q + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap());
+        let other = ((w & HIGH_NIBBLES) ^ THREES) | ((w.wrapping_add(ONES * 6) & HIGH_NIBBLES) ^ THREES);
+        if other != 0 {
+            return q + (other.trailing_zeros() / 8) as usize;
+        }
+        q += 8;
+    }
     while q < line.len() && line[q].is_ascii_digit() {
         q += 1;
     }
@@ -273,6 +294,9 @@ pub fn canonical_lines_watching(text: &[u8], watch: &[&[u8]]) -> Vec<u8> {
         c.watch_bits[bit >> 6] |= 1u64 << (bit & 63);
         c.watch.push(w.to_vec());
     }
+    // Kafka messages of flow records are ASCII throughout: one scan of the
+    // whole text then stands for every line's UTF-8 check and ASCII flag.
+    c.ascii = text.is_ascii();
     let mut out = Vec::with_capacity(text.len() / 256 + 1);
     let mut start = 0;
     loop {
@@ -280,7 +304,7 @@ pub fn canonical_lines_watching(text: &[u8], watch: &[&[u8]]) -> Vec<u8> {
         let l = &text[start..end];
         let l = l.strip_suffix(b"\r").unwrap_or(l);
         out.push(if c.is_canonical(l) {
-            CANONICAL | if l.is_ascii() { ASCII } else { 0 } | if c.watched { WATCHED } else { 0 }
+            CANONICAL | if c.ascii || l.is_ascii() { ASCII } else { 0 } | if c.watched { WATCHED } else { 0 }
         } else {
             0
         });
@@ -373,6 +397,25 @@ mod tests {
             let l = [b; 9];
             let want = if b == b'"' || b == b'\\' { 0 } else { 9 };
             assert_eq!(plain_run(&l, 0), want, "byte {b:#x}");
+        }
+    }
+
+    #[test]
+    fn digit_runs_end_where_a_byte_by_byte_scan_ends() {
+        let naive = |l: &[u8], q: usize| (q..l.len()).find(|&i| !l[i].is_ascii_digit()).unwrap_or(l.len());
+        for len in 0..24 {
+            let base: Vec<u8> = b"0123456789".iter().cycle().take(len).copied().collect();
+            for q in 0..=len {
+                assert_eq!(digits(&base, q), naive(&base, q));
+            }
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut l = base.clone();
+                    l[at] = b;
+                    assert_eq!(digits(&l, 0), naive(&l, 0), "{l:?}");
+                    assert_eq!(digits(&l, at.min(3)), naive(&l, at.min(3)), "{l:?}");
+                }
+            }
         }
     }
 
