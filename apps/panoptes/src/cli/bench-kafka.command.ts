@@ -110,7 +110,7 @@ async function benchKafka(opts: BenchKafkaOptions): Promise<number> {
       if (warmup > 0) {
         // Steady state: the broker's JIT and the roles' are warm, as in a pipeline that runs for days.
         // A fresh broker's C2 compiler is still busy after 200,000 records: its CPU per million
-        // records fell from about 7 s to 2.5 s as it warmed over later runs (this machine).
+        // records was about 7 s then, 5.3-5.9 s after 1,000,000, and 2-2.7 s warmed over later runs.
         const warmInput = join(dir, 'warmup.jsonl');
         await writeInput(warmInput, warmup);
         const warmCfg = join(dir, 'warmup.yaml');
