@@ -52,7 +52,7 @@ fn main() {
     println!("lz4 decompress {}", rate(text.len(), rounds, t));
     blocks(&text, rounds);
 }
-#[allow(dead_code)]
+/// lz4_flex's bare block functions on the same data: the reference for the frame code.
 fn blocks(text: &[u8], rounds: usize) {
     let z: Vec<Vec<u8>> = text.chunks(65536).map(lz4_flex::block::compress).collect();
     let t = Instant::now();

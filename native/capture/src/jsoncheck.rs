@@ -24,8 +24,6 @@ pub struct Canonical {
     watch_bits: [u64; 16],
     /// The line holds a watched key.
     watched: bool,
-    /// The lines checked are known to be ASCII (so UTF-8): no need to validate each.
-    ascii: bool,
 }
 
 /// Deepest array nesting checked; deeper is answered no.
@@ -33,7 +31,12 @@ const MAX_DEPTH: u32 = 32;
 
 impl Canonical {
     pub fn is_canonical(&mut self, line: &[u8]) -> bool {
-        if line.len() < 2 || line[0] != b'{' || !(self.ascii || std::str::from_utf8(line).is_ok()) {
+        self.check(line, false)
+    }
+
+    /// is_canonical; `utf8`: the line is known to be valid UTF-8 already.
+    fn check(&mut self, line: &[u8], utf8: bool) -> bool {
+        if line.len() < 2 || line[0] != b'{' || !(utf8 || std::str::from_utf8(line).is_ok()) {
             return false;
         }
         self.seen = [0; 16];
@@ -70,8 +73,7 @@ impl Canonical {
         if key.first().is_some_and(u8::is_ascii_digit) && key.iter().all(u8::is_ascii_digit) {
             return false;
         }
-        let bit = (key_hash(key) >> 54) as usize; // 0..1024
-        let (word, mask) = (bit >> 6, 1u64 << (bit & 63));
+        let (word, mask) = filter_bit(key);
         if self.seen[word] & mask != 0 && self.keys.iter().any(|&(s, e)| &line[s..e] == key) {
             return false;
         }
@@ -142,18 +144,17 @@ impl Canonical {
         if zero_int && frac.is_empty() {
             return if negative { None } else { Some(q) };
         }
+        if zero_int && frac.starts_with(b"000000") {
+            return None; // below 1e-6: JavaScript writes an exponent
+        }
         // Up to 15 significant digits name one double alone, so they are its
         // shortest spelling: most numbers have no more digits than that at all.
-        if int.len() + frac.len() <= 15 && !(zero_int && frac.starts_with(b"000000")) {
+        if int.len() + frac.len() <= 15 {
             return Some(q);
         }
         // Significant digits, from the first non-zero one to the last non-zero one.
         let sig = if zero_int {
-            let lead = frac.iter().take_while(|&&b| b == b'0').count();
-            if lead > 5 {
-                return None; // below 1e-6: JavaScript writes an exponent
-            }
-            frac.len() - lead
+            frac.len() - frac.iter().take_while(|&&b| b == b'0').count()
         } else if frac.is_empty() {
             int.len() - int.iter().rev().take_while(|&&b| b == b'0').count()
         } else {
@@ -260,6 +261,13 @@ fn key_hash(key: &[u8]) -> u64 {
     h.wrapping_mul(0xff51_afd7_ed55_8ccd) ^ (h >> 29)
 }
 
+/// The word and bit of a key in a 1024-bit filter of key hashes.
+#[inline]
+fn filter_bit(key: &[u8]) -> (usize, u64) {
+    let bit = (key_hash(key) >> 54) as usize;
+    (bit >> 6, 1u64 << (bit & 63))
+}
+
 /// Up to eight bytes as a little-endian number.
 #[inline]
 fn load(bytes: &[u8]) -> u64 {
@@ -272,39 +280,40 @@ fn literal(line: &[u8], p: usize, word: &[u8]) -> Option<usize> {
     line[p..].starts_with(word).then_some(p + word.len())
 }
 
-/// One flag per line of `text` (split at `\n`, a `\r` before it left out):
-/// bit 0 set where the line is canonical (see Canonical), and then bit 1 set
-/// too where it is all ASCII (a reader may then decode it as Latin-1, a plain
-/// copy); 0 elsewhere.
+/// A line's flag: the line is canonical (see Canonical).
 pub const CANONICAL: u8 = 1;
+/// With CANONICAL: the line is all ASCII (a reader may decode it as Latin-1, a plain copy).
 pub const ASCII: u8 = 2;
+/// With CANONICAL: the line holds a watched key (see canonical_lines_watching).
 pub const WATCHED: u8 = 4;
 
+/// One flag per line of `text` (split at `\n`, a `\r` before it left out):
+/// CANONICAL, and ASCII with it where the line is all ASCII; 0 elsewhere.
 pub fn canonical_lines(text: &[u8]) -> Vec<u8> {
     canonical_lines_watching(text, &[])
 }
 
-/// canonical_lines, with bit 2 also set on a canonical line that holds one of
+/// canonical_lines, with WATCHED also set on a canonical line that holds one of
 /// `watch` as a top-level key (keys as they are spelled in the text: a
 /// reader that must not take such a line as text parses it instead).
 pub fn canonical_lines_watching(text: &[u8], watch: &[&[u8]]) -> Vec<u8> {
     let mut c = Canonical::default();
     for w in watch {
-        let bit = (key_hash(w) >> 54) as usize;
-        c.watch_bits[bit >> 6] |= 1u64 << (bit & 63);
+        let (word, mask) = filter_bit(w);
+        c.watch_bits[word] |= mask;
         c.watch.push(w.to_vec());
     }
     // Kafka messages of flow records are ASCII throughout: one scan of the
     // whole text then stands for every line's UTF-8 check and ASCII flag.
-    c.ascii = text.is_ascii();
+    let ascii = text.is_ascii();
     let mut out = Vec::with_capacity(text.len() / 256 + 1);
     let mut start = 0;
     loop {
         let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
         let l = &text[start..end];
         let l = l.strip_suffix(b"\r").unwrap_or(l);
-        out.push(if c.is_canonical(l) {
-            CANONICAL | if c.ascii || l.is_ascii() { ASCII } else { 0 } | if c.watched { WATCHED } else { 0 }
+        out.push(if c.check(l, ascii) {
+            CANONICAL | if ascii || l.is_ascii() { ASCII } else { 0 } | if c.watched { WATCHED } else { 0 }
         } else {
             0
         });
