@@ -332,26 +332,28 @@ fn js_buffer(env: Env, bytes: &[u8]) -> Result<JsBuffer> {
     Ok(env.create_buffer_copy(bytes)?.into_raw())
 }
 
-/// One LZ4 frame of `data` (Kafka's lz4 codec).
-#[napi]
-pub fn lz4_compress(env: Env, data: Buffer) -> Result<JsBuffer> {
+/// What `fill` writes into the reused scratch buffer, as a Node-allocated Buffer.
+fn via_scratch(env: Env, fill: impl FnOnce(&mut Vec<u8>) -> std::result::Result<(), String>) -> Result<JsBuffer> {
     LZ4_SCRATCH.with_borrow_mut(|out| {
-        crate::lz4frame::compress_to(&data, out).map_err(Error::from_reason)?;
-        js_buffer(env, out)
-    })
-}
-
-/// The data of LZ4 frames; an error for anything else or for more than 512 MiB.
-#[napi]
-pub fn lz4_decompress(env: Env, data: Buffer) -> Result<JsBuffer> {
-    LZ4_SCRATCH.with_borrow_mut(|out| {
-        crate::lz4frame::decompress_to(&data, crate::lz4frame::MAX_DECOMPRESSED, out).map_err(Error::from_reason)?;
+        fill(out).map_err(Error::from_reason)?;
         let buf = js_buffer(env, out);
         if out.capacity() > 64 << 20 {
             *out = Vec::new(); // one huge frame does not pin its size for the life of the process
         }
         buf
     })
+}
+
+/// One LZ4 frame of `data` (Kafka's lz4 codec).
+#[napi]
+pub fn lz4_compress(env: Env, data: Buffer) -> Result<JsBuffer> {
+    via_scratch(env, |out| crate::lz4frame::compress_to(&data, out))
+}
+
+/// The data of LZ4 frames; an error for anything else or for more than 512 MiB.
+#[napi]
+pub fn lz4_decompress(env: Env, data: Buffer) -> Result<JsBuffer> {
+    via_scratch(env, |out| crate::lz4frame::decompress_to(&data, crate::lz4frame::MAX_DECOMPRESSED, out))
 }
 
 /// One byte per line of UTF-8 `text` (split at "\n", a "\r" before it left
