@@ -184,6 +184,18 @@ export function jsonCanonicalLines(text: Uint8Array, watch?: readonly string[]):
 /** jsonCanonicalLines, or undefined where the native module is not built (callers then parse). */
 export function jsonCanonicalLinesIfBuilt(text: Uint8Array, watch?: readonly string[]): Uint8Array | undefined;
 
+/** The bits of a jsonCanonicalLines flag. */
+export const LINE_CANONICAL: 1;
+export const LINE_ASCII: 2;
+export const LINE_WATCHED: 4;
+
+/**
+ * The line bytes[start, end) as a string, a trailing "\r" left out: copied
+ * as Latin-1 where its flag says canonical and ASCII, decoded as UTF-8
+ * otherwise. Each line its own string, not a slice pinning the whole text.
+ */
+export function lineText(bytes: Buffer, start: number, end: number, flag: number): string;
+
 /** One LZ4 frame of `data`: Kafka's lz4 codec, as the Java client writes it. */
 export function lz4Compress(data: Uint8Array): Buffer;
 

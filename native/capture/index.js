@@ -165,6 +165,22 @@ function jsonCanonicalLinesIfBuilt(text, watch) {
   return nativeLoadError() === undefined ? jsonCanonicalLines(text, watch) : undefined;
 }
 
+/** The bits of a jsonCanonicalLines flag (the Rust side's CANONICAL, ASCII and WATCHED). */
+const LINE_CANONICAL = 1;
+const LINE_ASCII = 2;
+const LINE_WATCHED = 4;
+
+/**
+ * The line bytes[start, end) as a string, a trailing "\r" left out: copied
+ * as Latin-1 where its flag says canonical and ASCII, decoded as UTF-8
+ * otherwise. Each line its own string, not a slice pinning the whole text.
+ */
+function lineText(bytes, start, end, flag) {
+  const stop = end > start && bytes[end - 1] === 13 ? end - 1 : end;
+  const ascii = LINE_CANONICAL | LINE_ASCII;
+  return bytes.toString((flag & ascii) === ascii ? 'latin1' : 'utf8', start, stop);
+}
+
 /** One LZ4 frame of `data`: Kafka's lz4 codec, as the Java client writes it. */
 function lz4Compress(data) {
   return loadNative().lz4Compress(data);
@@ -182,6 +198,10 @@ module.exports = {
   checkFilter,
   jsonCanonicalLines,
   jsonCanonicalLinesIfBuilt,
+  LINE_ASCII,
+  LINE_CANONICAL,
+  LINE_WATCHED,
+  lineText,
   lz4Compress,
   lz4Decompress,
   nativeLoadError,

@@ -12,7 +12,7 @@
  * text, rather than encoded again (jsonTextsOf). Decoding hands a subscriber
  * that takes text records its canonical lines as text records, unparsed.
  */
-import { jsonCanonicalLinesIfBuilt } from '@panoptes/capture';
+import { jsonCanonicalLinesIfBuilt, LINE_CANONICAL, LINE_WATCHED, lineText } from '@panoptes/capture';
 import { jsonTextsOf, TextInput } from '@panoptes/plugin-sdk';
 
 export const RECORDS_HEADER = 'panoptes-records';
@@ -129,31 +129,25 @@ export function decodeMessage(
     return { records, bad: [{ reason: 'empty message', raw: '' }], whole: false };
   }
   const flags = text ? jsonCanonicalLinesIfBuilt(value, text === true ? undefined : text.parseIfKeys) : undefined;
-  // Each line is decoded on its own: a text record is then a flat string of
-  // its own rather than a slice pinning the whole message, and an ASCII one
-  // (flag bit 1) is a plain Latin-1 copy, no UTF-8 decoding.
   let start = 0;
-  let crlf = false;
   let texts = 0;
   for (let lineNo = 1; start <= value.length; lineNo++) {
     let end = value.indexOf(10, start);
     if (end < 0) end = value.length;
     const flag = flags === undefined ? 0 : flags[lineNo - 1];
-    // Bit 0: canonical; bit 1: ASCII; bit 2: holds a key of parseIfKeys.
-    if ((flag & 5) === 1) {
-      const cr = end > start && value[end - 1] === 13;
-      crlf ||= cr;
-      const stop = cr ? end - 1 : end;
+    // A canonical line holding no key of parseIfKeys is a text record.
+    if ((flag & (LINE_CANONICAL | LINE_WATCHED)) === LINE_CANONICAL) {
       texts++;
-      records.push(value.toString(flag & 2 ? 'latin1' : 'utf8', start, stop));
+      records.push(lineText(value, start, end, flag));
     } else {
       const record = parseLine(value.toString('utf8', start, end), lineNo, bad);
       if (record !== undefined) records.push(record);
     }
     start = end + 1;
   }
-  // With a "\r" left out the texts no longer spell the value.
-  return { records, bad, whole: flags !== undefined && texts === flags.length && !crlf };
+  // A canonical line holds no raw CR, so a CR in the value ended a line: its
+  // texts, which leave it out, no longer spell the value.
+  return { records, bad, whole: flags !== undefined && texts === flags.length && value.indexOf(13) < 0 };
 }
 
 /** A line's record; undefined for a blank line, or a bad one (added to `bad`). */

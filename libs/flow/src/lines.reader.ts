@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { jsonCanonicalLinesIfBuilt } from '@panoptes/capture';
+import { jsonCanonicalLinesIfBuilt, lineText } from '@panoptes/capture';
 
 export interface LineBatch {
   lines: string[];
@@ -54,19 +54,14 @@ export async function* readLineBatches(
   }
 }
 
-/**
- * The lines of `bytes`, each decoded on its own: an ASCII canonical line
- * (flag bits 0 and 1, see jsonCanonicalLines) as Latin-1, a plain copy, and
- * no longer a slice of one big string; any other as UTF-8.
- */
+/** The lines of `bytes`, each decoded on its own as its flag says (see lineText). */
 function eachLine(bytes: Buffer, flags: Uint8Array): string[] {
   const lines = new Array<string>(flags.length);
   let start = 0;
   for (let i = 0; i < flags.length; i++) {
     let end = bytes.indexOf(10, start);
     if (end < 0) end = bytes.length;
-    const stop = end > start && bytes[end - 1] === 13 ? end - 1 : end;
-    lines[i] = bytes.toString((flags[i] & 3) === 3 ? 'latin1' : 'utf8', start, stop);
+    lines[i] = lineText(bytes, start, end, flags[i]);
     start = end + 1;
   }
   return lines;

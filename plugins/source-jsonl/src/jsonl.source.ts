@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { LINE_CANONICAL } from '@panoptes/capture';
 import { flowRecordProblem, readLineBatches } from '@panoptes/flow';
 import { PluginContext, PluginError, SourceService, withJsonLines } from '@panoptes/plugin-sdk';
 import { JsonlSourceConfig } from './jsonl.config';
@@ -60,7 +61,8 @@ export class JsonlSource implements SourceService {
           const line = chunk.lines[i];
           this.lines = chunk.first + i;
           if (line.trim() === '') continue;
-          if (asText && canonical !== undefined && (canonical[i] & 1) === 1) {
+          const isCanonical = canonical !== undefined && (canonical[i] & LINE_CANONICAL) !== 0;
+          if (asText && isCanonical) {
             // Over Kafka, unvalidated: a canonical line needs no parse, it travels as a text record.
             batch.push(line);
             texts.push(undefined);
@@ -72,7 +74,7 @@ export class JsonlSource implements SourceService {
               continue;
             }
             batch.push(parsed.record);
-            texts.push(canonical !== undefined && (canonical[i] & 1) === 1 ? line : undefined);
+            texts.push(isCanonical ? line : undefined);
           }
           if (batch.length >= this.config.batchSize) {
             await send(batch, texts);
