@@ -34,7 +34,7 @@ export interface SubscribeOptions {
    * to be a canonical flat JSON object as that string, unparsed (but see
    * TextInput.parseIfKeys). A bus holding records as objects ignores this.
    */
-  readonly text?: boolean | TextInput;
+  readonly text?: TextInput;
 }
 
 export interface Subscription {

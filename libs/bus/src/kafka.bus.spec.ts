@@ -258,7 +258,7 @@ describe('KafkaBus (real broker)', () => {
   it('dead-letters a text batch a handler failed on as the lines it came in', async () => {
     const prefix = uniqueKafkaPrefix('bus');
     const bus = await newBus(prefix, { partitions: 1 });
-    await bus.subscribe<string>('t', { group: 'picky', text: true }, async () => {
+    await bus.subscribe<string>('t', { group: 'picky', text: {} }, async () => {
       throw new Error('disk full');
     });
     await bus.publish('t', [

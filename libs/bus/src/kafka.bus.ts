@@ -261,7 +261,7 @@ export class KafkaBus implements Bus, SubscriptionHost {
       options.group,
       this.config.groupPrefix + options.group,
       handler as BatchHandler<unknown>,
-      options.text === true ? {} : options.text || undefined,
+      options.text,
     );
     await this.retrying(`subscribe to ${name}`, async () => {
       try {

@@ -113,11 +113,11 @@ describe('kafka codec', () => {
 
   it('hands canonical lines on without their carriage return, ASCII or not', () => {
     const value = Buffer.from('{"a":"x"}\r\n{"city":"Zürich ☃"}\n{"b":2}');
-    const { records, whole } = decodeMessage(value, true);
+    const { records, whole } = decodeMessage(value, {});
     expect(records).toEqual(['{"a":"x"}', '{"city":"Zürich ☃"}', '{"b":2}']);
     // The texts no longer spell the value byte for byte: not whole.
     expect(whole).toBe(false);
-    expect(decodeMessage(Buffer.from('{"a":"x"}\n{"city":"Zürich ☃"}'), true).whole).toBe(true);
+    expect(decodeMessage(Buffer.from('{"a":"x"}\n{"city":"Zürich ☃"}'), {}).whole).toBe(true);
   });
 
   it('hands canonical lines on as text records and decodes every other line as decodeMessage does', () => {
@@ -129,7 +129,7 @@ describe('kafka codec', () => {
       Buffer.from('{"u":"\\ud800"}\n' + '{"d":'.repeat(200) + '1' + '}'.repeat(200) + '\n{"last":true}'),
     ]);
     expect(Array.from(jsonCanonicalLines(value))).toEqual([3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3]);
-    const text = decodeMessage(value, true);
+    const text = decodeMessage(value, {});
     const out = text.records;
     const decoded = decodeMessage(value);
     expect(out.map((r) => typeof r)).toEqual(['string', 'object', 'object', 'object', 'object', 'string']);
@@ -144,7 +144,7 @@ describe('kafka codec', () => {
       'line 9',
       'line 10',
     ]);
-    expect(decodeMessage(null, true)).toEqual({
+    expect(decodeMessage(null, {})).toEqual({
       records: [],
       bad: [{ reason: 'empty message', raw: '' }],
       whole: false,
@@ -159,7 +159,7 @@ describe('kafka codec', () => {
       n: 'é☃',
     }));
     const lines = records.map((r) => JSON.stringify(r));
-    expect(decodeMessage(Buffer.from(lines.join('\n')), true)).toEqual({ records: lines, bad: [], whole: true });
+    expect(decodeMessage(Buffer.from(lines.join('\n')), {})).toEqual({ records: lines, bad: [], whole: true });
   });
 
   it('sends a text record as itself, keyed by the key of its text', () => {

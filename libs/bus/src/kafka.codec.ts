@@ -121,14 +121,14 @@ export interface Undecodable {
  */
 export function decodeMessage(
   value: Buffer | null,
-  text?: boolean | TextInput,
+  text?: TextInput,
 ): { records: unknown[]; bad: Undecodable[]; whole: boolean } {
   const records: unknown[] = [];
   const bad: Undecodable[] = [];
   if (value === null || value.length === 0) {
     return { records, bad: [{ reason: 'empty message', raw: '' }], whole: false };
   }
-  const flags = text ? jsonCanonicalLinesIfBuilt(value, text === true ? undefined : text.parseIfKeys) : undefined;
+  const flags = text ? jsonCanonicalLinesIfBuilt(value, text.parseIfKeys) : undefined;
   let start = 0;
   let texts = 0;
   for (let lineNo = 1; start <= value.length; lineNo++) {

@@ -1,4 +1,5 @@
 import { isTextRecord, jsonLines, jsonTextsOf, textField, withJsonLines } from './json.lines';
+import { textInputOf } from './plugin.contract';
 
 describe('JSON lines carried by a batch', () => {
   it('rides on the very batch, invisibly, and not on any array made from it', () => {
@@ -55,6 +56,14 @@ describe('text records', () => {
     expect(back.slice(daddr.end, daddr.end + 9)).toBe(',"saddr":');
     expect(daddr(JSON.stringify({ uid: 'u', daddr: 'd2', saddr: 's2' }), 1000)).toBe('d2');
     expect(daddr('{"uid":"u"}', 5)).toBeUndefined();
+  });
+
+  it("turns a manifest's textInput answer into what a bus takes", () => {
+    expect(textInputOf(undefined)).toBeUndefined();
+    expect(textInputOf(false)).toBeUndefined();
+    expect(textInputOf(true)).toEqual({});
+    const keys = { parseIfKeys: ['sco'] };
+    expect(textInputOf(keys)).toBe(keys);
   });
 
   it('writes a text record as itself and other records as their carried or encoded text', () => {

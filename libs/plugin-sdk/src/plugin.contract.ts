@@ -51,6 +51,11 @@ export interface TextInput {
   readonly parseIfKeys?: readonly string[];
 }
 
+/** A manifest's textInput answer as a bus takes it: undefined for objects, {} for plain text records. */
+export function textInputOf(answer: boolean | TextInput | undefined): TextInput | undefined {
+  return answer === true ? {} : answer || undefined;
+}
+
 /** Common to every plugin service: constructed inert, started, stopped. */
 export interface PluginService {
   /** Opens files, sockets, clients. */

@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeMessage } from '@panoptes/bus';
-import { PluginContext, TextInput, validateConfig } from '@panoptes/plugin-sdk';
+import { PluginContext, textInputOf, validateConfig } from '@panoptes/plugin-sdk';
 import { runPlugin } from '@panoptes/testing';
 import { enrichGeoipPlugin, GeoipConfig, GeoipEnricher } from './index';
 import { extract, GeoFields } from './geoip.database';
@@ -253,7 +253,7 @@ describe('enrich-geoip values match the MaxMind test databases', () => {
     ];
     const config = { cityDb: db('GeoIP2-City-Test') };
     // The lines as the Kafka bus hands them to this plugin: text, but for the one holding a label key.
-    const text = enrichGeoipPlugin.textInput!(config as GeoipConfig) as TextInput;
+    const text = textInputOf(enrichGeoipPlugin.textInput!(config as GeoipConfig));
     const lines = decodeMessage(Buffer.from(flows.map((f) => JSON.stringify(f)).join('\n')), text).records;
     expect(lines.map((r) => typeof r)).toEqual(['string', 'string', 'string', 'object', 'string', 'string']);
     const asText = await runPlugin(enrichGeoipPlugin, config, { input: [lines] });

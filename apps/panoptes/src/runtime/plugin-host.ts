@@ -11,6 +11,7 @@ import {
   PluginService,
   SourceService,
   textField,
+  textInputOf,
   validateConfig,
 } from '@panoptes/plugin-sdk';
 import { LoadedConfig } from '../config/config.loader';
@@ -288,7 +289,7 @@ export class PluginHost {
           const group = inst.manifest.broadcastInputs?.includes(port)
             ? `${inst.id}.${hostname()}.${process.pid}`
             : inst.id;
-          const text = port === mainPort && !filter ? inst.manifest.textInput?.(inst.config) : undefined;
+          const text = port === mainPort && !filter ? textInputOf(inst.manifest.textInput?.(inst.config)) : undefined;
           // Over Kafka several partitions of a topic are consumed at once; a plugin that does not
           // declare its handle() safe for that gets one call at a time per input. (Inputs stay
           // independent: enrich-dns's flows wait for its DNS answers to catch up.)
