@@ -15,7 +15,7 @@ import { jsonTextsOf } from '@panoptes/plugin-sdk';
 import { BatchHandler, Bus, DeadLetter, deadLetterTopic, SubscribeOptions, Subscription, TopicStats } from './bus';
 import { BusLogger, stderrBusLogger } from './bus.logger';
 import { KafkaBusConfig } from './kafka.config';
-import { EncodedMessage, encodeRecords, RECORDS_HEADER } from './kafka.codec';
+import { EncodedMessage, encodeRecords } from './kafka.codec';
 import { KafkaSubscription, SubscriptionHost } from './kafka.consumer';
 import { isRetriable, needsNewProducer, sleep } from './kafka.errors';
 import { LagReader } from './kafka.lag';
@@ -58,7 +58,7 @@ export class KafkaBus implements Bus, SubscriptionHost {
   private readonly produced = new Map<string, { messages: number; records: number }>();
   private lag?: LagReader;
   private inflight = 0;
-  /** Partitions of each topic this bus has published to (ensureTopic's answers). */
+  /** Partitions of each topic ensureTopic has found, for publish to read without waiting. */
   private readonly partitionCounts = new Map<string, number>();
   private rr = 0;
   private stopping = false;
@@ -145,9 +145,11 @@ export class KafkaBus implements Bus, SubscriptionHost {
     const name = this.kafkaTopic(topic);
     const partitions = this.partitionCounts.get(name);
     if (partitions === undefined) return this.publishToNewTopic(topic, name, records, key);
-    return this.sendEncoded(topic, name, encodeRecords(records, key, { ...this.config, partitions }, this.rr++));
+    const encoded = encodeRecords(records, key, { ...this.config, partitions }, this.rr++);
+    return this.sendEncoded(topic, name, encoded, records.length);
   }
 
+  /** Creates (or finds) the topic first, then publishes as to a known one. */
   private async publishToNewTopic<T>(
     topic: string,
     name: string,
@@ -156,18 +158,18 @@ export class KafkaBus implements Bus, SubscriptionHost {
   ): Promise<void> {
     this.inflight++;
     try {
-      const partitions = await this.retrying(`create topic ${name}`, () => this.ensureTopic(name));
-      this.partitionCounts.set(name, partitions);
-      await this.sendEncoded(topic, name, encodeRecords(records, key, { ...this.config, partitions }, this.rr++));
+      await this.retrying(`create topic ${name}`, () => this.ensureTopic(name));
     } finally {
       this.inflight--;
     }
+    return this.publish(topic, records, key);
   }
 
   private async sendEncoded(
     topic: string,
     name: string,
     { messages, oversize }: ReturnType<typeof encodeRecords>,
+    count: number,
   ): Promise<void> {
     this.inflight++;
     try {
@@ -178,7 +180,7 @@ export class KafkaBus implements Bus, SubscriptionHost {
       await this.send(name, messages);
       const p = this.produced.get(name) ?? { messages: 0, records: 0 };
       p.messages += messages.length;
-      for (const m of messages) p.records += Number(m.headers[RECORDS_HEADER]);
+      p.records += count - oversize.length;
       this.produced.set(name, p);
     } finally {
       this.inflight--;
@@ -242,7 +244,9 @@ export class KafkaBus implements Bus, SubscriptionHost {
           if (!/already exists/i.test((err as Error).message)) throw err;
         }
         const meta = await admin.fetchTopicMetadata({ topics: [name] });
-        return meta.topics[0].partitions.length;
+        const partitions = meta.topics[0].partitions.length;
+        this.partitionCounts.set(name, partitions);
+        return partitions;
       })();
       p.catch(() => this.topics.delete(name));
       this.topics.set(name, p);
