@@ -232,19 +232,17 @@ export class PluginHost {
       log: createLogger(inst.id),
       // The Kafka bus encodes what is published and delivers only what it fetched back.
       textOutput: this.bus?.type === 'kafka',
-      // Not async: the records are not held while the bus waits for the broker (see KafkaBus.publish).
+      // Not an async function, which would hold the records while the bus waits for the broker
+      // (see KafkaBus.publish); the executor still turns a throw into a rejection.
       emit: (records, port = firstOut) => {
-        const topic = inst.outputs[port];
-        if (!topic) return Promise.reject(new Error(`plugin ${inst.id} has no output "${port}"`));
         const n = records.length;
-        if (n === 0) return Promise.resolve();
-        let sent: Promise<void>;
-        try {
-          sent = bus().publish(topic, records, recordKey);
-        } catch (err) {
-          return Promise.reject(err as Error); // as an async emit would: a rejection, never a throw
-        }
-        return sent.then(() => void m.recordsOut.inc({ plugin: inst.id, port }, n));
+        return new Promise<void>((resolve) => {
+          const topic = inst.outputs[port];
+          if (!topic) throw new Error(`plugin ${inst.id} has no output "${port}"`);
+          resolve(n === 0 ? undefined : bus().publish(topic, records, recordKey));
+        }).then(() => {
+          if (n > 0) m.recordsOut.inc({ plugin: inst.id, port }, n);
+        });
       },
       reject: async (reason, payload, port = firstIn ?? firstOut) => {
         m.errors.inc({ plugin: inst.id, reason: reason.split(':')[0].slice(0, 60) });
