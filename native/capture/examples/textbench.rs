@@ -10,7 +10,8 @@ fn lines() -> Vec<u8> {
         if i > 0 {
             out.push(b'\n');
         }
-        let t = 1_700_000_000.0 + i as f64 * 0.0001;
+        // Microseconds, as a sensor's times are.
+        let t = ((1_700_000_000.0 + i as f64 * 0.000_137_1) * 1e6).round() / 1e6;
         out.extend_from_slice(
             format!(
                 "{{\"uid\":\"b{:x}\",\"seq\":1,\"rtype\":\"status\",\"sid\":\"bench\",\"stime\":{},\"ltime\":{},\"dur\":1.25,\"proto\":\"tcp\",\"saddr\":\"10.0.{}.{}\",\"sport\":{},\"dir\":\"->\",\"daddr\":\"81.2.69.{}\",\"dport\":443,\"spkts\":12,\"dpkts\":10,\"sbytes\":2345,\"dbytes\":10456,\"sappbytes\":1500,\"dappbytes\":9000,\"state\":\"CON\",\"sttl\":64,\"dttl\":57,\"tcprtt\":0.012,\"sco\":\"GB\",\"scity\":\"London\"}}",

@@ -16,6 +16,7 @@ if [ -d "$shared" ]; then
 fi
 # kafka_text: a message of records as the Kafka bus writes it, plain and as an LZ4 frame.
 printf '%s\n' '{"uid":"a","seq":0,"saddr":"10.0.0.1","stime":1700000000.123456}' '{"uid":"b","x":[1,"y\\"],"n":-0.5}' \
+  '{"uid":"c","seq":1,"saddr":"10.0.0.2","stime":1700000000.5}' '{"uid":"d","seq":2,"saddr":"::1","sco":"GB"}' \
   '{ "uid": "c" }' >fuzz/corpus/kafka_text/lines
 node -e 'const c = require(process.argv[1]); const fs = require("fs");
   fs.writeFileSync(process.argv[3], c.lz4Compress(fs.readFileSync(process.argv[2])));' \

@@ -24,6 +24,8 @@ pub struct Canonical {
     watch_bits: [u64; 16],
     /// The line holds a watched key.
     watched: bool,
+    /// Key spellings of lines already checked, the one used last first.
+    templates: Vec<Template>,
 }
 
 /// Deepest array nesting checked; deeper is answered no.
@@ -163,7 +165,7 @@ impl Canonical {
         // More must survive the round trip. (ryu writes the shortest digits
         // too; where it picks an exponent or a trailing ".0" the answer is a
         // conservative no.)
-        if sig > 15 {
+        if sig > 15 && !(sig <= 17 && only_spelling(int, frac)) {
             let text = std::str::from_utf8(&line[p..q]).ok()?;
             let x: f64 = text.parse().ok()?;
             if self.num.format_finite(x).as_bytes() != text.as_bytes() {
@@ -172,6 +174,209 @@ impl Canonical {
         }
         Some(q)
     }
+}
+
+/// Templates kept per message (see Template).
+const TEMPLATES: usize = 4;
+
+/// The member keys of a line `check` found canonical and all ASCII, spelled
+/// as they are between the values: `{"uid":`, then `,"seq":` and so on.
+/// The records of one producer mostly have one of a few such shapes, and a
+/// line whose keys are a template's, in order, has no repeated or index key
+/// either, and the same watched flag: `fast` then only compares the key
+/// bytes, sixteen at a time, and checks the values.
+struct Template {
+    /// Each key's spelling, its separator before it and colon after it included.
+    bytes: Vec<u8>,
+    /// Each key's range in `bytes`, and its first sixteen bytes (zero-padded).
+    keys: Vec<(usize, usize, [u8; 16])>,
+    watched: bool,
+}
+
+impl Canonical {
+    /// The flags of the line `text[start..end]` when it has the keys of a
+    /// template, in order, and values that are numbers, literals and strings
+    /// with no escape, each spelled canonically; None where it is anything
+    /// else, for `check` to answer.
+    fn fast(&mut self, text: &[u8], start: usize, end: usize) -> Option<u8> {
+        let line = &text[start..end];
+        for t in 0..self.templates.len() {
+            if let Some(flags) = self.matches(text, start, line, t) {
+                // The template that fits goes first for the next line.
+                self.templates.swap(0, t);
+                return Some(flags);
+            }
+        }
+        None
+    }
+
+    fn matches(&mut self, text: &[u8], start: usize, line: &[u8], t: usize) -> Option<u8> {
+        let mut p = 0;
+        for i in 0..self.templates[t].keys.len() {
+            let tpl = &self.templates[t];
+            let (s, e, head) = tpl.keys[i];
+            if !same_bytes(text, start + p, &tpl.bytes[s..e], &head) {
+                return None;
+            }
+            p += e - s;
+            p = match *line.get(p)? {
+                b'"' => string_end(text, start + p + 1)? - start + 1,
+                b'-' | b'0'..=b'9' => {
+                    let int_start = p + (line[p] == b'-') as usize;
+                    let int_end = digits(line, p + 1);
+                    let (frac, end) = if line.get(int_end) == Some(&b'.') {
+                        let end = digits(line, int_end + 1);
+                        (Some(&line[int_end + 1..end]), end)
+                    } else {
+                        (None, int_end)
+                    };
+                    if plain_number(&line[int_start..int_end], frac, int_start > p) {
+                        end
+                    } else {
+                        self.number(line, p)?
+                    }
+                }
+                b't' => literal(line, p, b"true")?,
+                b'f' => literal(line, p, b"false")?,
+                b'n' => literal(line, p, b"null")?,
+                _ => return None,
+            };
+        }
+        let tpl = &self.templates[t];
+        (p + 1 == line.len() && line[p] == b'}' && !tpl.keys.is_empty())
+            .then_some(CANONICAL | ASCII | if tpl.watched { WATCHED } else { 0 })
+    }
+
+    /// Keeps the keys of `line`, which `check` has just found canonical and
+    /// which is all ASCII, as a template, in place of the one used least lately.
+    fn learn(&mut self, line: &[u8]) {
+        if self.keys.is_empty() || line.len() > 65536 {
+            return;
+        }
+        let mut t = if self.templates.len() < TEMPLATES {
+            Template { bytes: Vec::new(), keys: Vec::new(), watched: false }
+        } else {
+            self.templates.pop().unwrap()
+        };
+        t.bytes.clear();
+        t.keys.clear();
+        for &(s, e) in &self.keys {
+            // The separator before the key's opening quote, the colon after its closing one.
+            let spelled = &line[s - 2..e + 2];
+            let at = t.bytes.len();
+            t.bytes.extend_from_slice(spelled);
+            let mut head = [0u8; 16];
+            let n = spelled.len().min(16);
+            head[..n].copy_from_slice(&spelled[..n]);
+            t.keys.push((at, t.bytes.len(), head));
+        }
+        t.watched = self.watched;
+        self.templates.insert(0, t);
+    }
+}
+
+/// Whether the bytes of `text` at `at` are `want`, whose first sixteen are
+/// `head` (zero-padded): one compare of sixteen bytes for most keys.
+#[inline(always)]
+fn same_bytes(text: &[u8], at: usize, want: &[u8], head: &[u8; 16]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if want.len() <= 16 && at + 16 <= text.len() {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of x86-64; both loads read 16 bytes in bounds.
+        let equal = unsafe {
+            let x = _mm_loadu_si128(text.as_ptr().add(at) as *const __m128i);
+            let y = _mm_loadu_si128(head.as_ptr() as *const __m128i);
+            _mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) as u32
+        };
+        let mask = (1u32 << want.len()) - 1;
+        return equal & mask == mask;
+    }
+    text.get(at..at + want.len()) == Some(want)
+}
+
+/// The index of the quote that ends the string whose bytes start at `q`, if
+/// none of them is a backslash, a control byte (a newline among them) or a
+/// byte above ASCII; None otherwise, for `check` to answer.
+#[inline(always)]
+fn string_end(text: &[u8], mut q: usize) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    while q + 16 <= text.len() {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of x86-64; the load reads 16 bytes in bounds.
+        let (quotes, other) = unsafe {
+            let x = _mm_loadu_si128(text.as_ptr().add(q) as *const __m128i);
+            let quotes = _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(b'"' as i8))) as u32;
+            // A signed compare: bytes above 0x7f are negative, so below 0x20 too.
+            let other = _mm_or_si128(
+                _mm_cmpeq_epi8(x, _mm_set1_epi8(b'\\' as i8)),
+                _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+            );
+            (quotes, _mm_movemask_epi8(other) as u32)
+        };
+        if quotes | other != 0 {
+            let first = (quotes | other).trailing_zeros();
+            return (other & (1 << first) == 0).then_some(q + first as usize);
+        }
+        q += 16;
+    }
+    loop {
+        match *text.get(q)? {
+            b'"' => return Some(q),
+            b'\\' | 0..=0x1f | 0x80..=0xff => return None,
+            _ => q += 1,
+        }
+    }
+}
+
+/// True when a number of integer digits `int` and fraction digits `frac`
+/// (after a point: None without one) is one `number` accepts, found
+/// without `number`'s general path: no leading zero, no trailing zero in the
+/// fraction, not -0 nor below 1e-6, and at most 15 digits or the only
+/// spelling of its double. False says nothing: `number` then decides.
+#[inline(always)]
+fn plain_number(int: &[u8], frac: Option<&[u8]>, negative: bool) -> bool {
+    if int.is_empty() || (int.len() > 1 && int[0] == b'0') {
+        return false;
+    }
+    let zero = int.len() == 1 && int[0] == b'0';
+    let Some(frac) = frac else {
+        return int.len() <= 15 && !(zero && negative);
+    };
+    if frac.last().is_none_or(|&d| d == b'0') || (zero && frac.starts_with(b"000000")) {
+        return false;
+    }
+    int.len() + frac.len() <= 15 || only_spelling(int, frac)
+}
+
+/// Exact powers of ten as doubles (10^22 is the last).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+    1e21, 1e22,
+];
+
+/// True when `int.frac` (a fraction that does not end in 0) is the only
+/// spelling of its double with this few digits: neither neighbour with one
+/// digit less names the same double, so no shorter spelling does (the
+/// spellings of a double fill an interval round it), and neither neighbour
+/// with as many digits does. JavaScript then writes exactly these digits.
+/// False also where it cannot tell cheaply: the number's digits as an
+/// integer M must be below 2^53 and the fraction at most 22 digits, so that
+/// M / 10^f, one division of exact doubles, is the correctly rounded value
+/// (Clinger's fast path) for M and each neighbour.
+fn only_spelling(int: &[u8], frac: &[u8]) -> bool {
+    let f = frac.len();
+    // Nineteen digits always fit in 64 bits.
+    if f == 0 || f > 22 || int.len() + f > 19 {
+        return false;
+    }
+    let m = frac.iter().fold(int.iter().fold(0u64, |m, &d| m * 10 + (d - b'0') as u64), |m, &d| m * 10 + (d - b'0') as u64);
+    if m >= 1 << 53 {
+        return false;
+    }
+    let at = |m: u64, f: usize| m as f64 / POW10[f];
+    let x = at(m, f);
+    let shorter = m / 10;
+    x != at(shorter, f - 1) && x != at(shorter + 1, f - 1) && x != at(m - 1, f) && x != at(m + 1, f)
 }
 
 /// The index of the first byte from `q` on that is not an ASCII digit.
@@ -297,6 +502,16 @@ pub fn canonical_lines(text: &[u8]) -> Vec<u8> {
 /// `watch` as a top-level key (keys as they are spelled in the text: a
 /// reader that must not take such a line as text parses it instead).
 pub fn canonical_lines_watching(text: &[u8], watch: &[&[u8]]) -> Vec<u8> {
+    lines(text, watch, true)
+}
+
+/// canonical_lines_watching without the fast path: what it must agree with.
+#[doc(hidden)]
+pub fn canonical_lines_checked_one_by_one(text: &[u8], watch: &[&[u8]]) -> Vec<u8> {
+    lines(text, watch, false)
+}
+
+fn lines(text: &[u8], watch: &[&[u8]], fast: bool) -> Vec<u8> {
     let mut c = Canonical::default();
     for w in watch {
         let (word, mask) = filter_bit(w);
@@ -312,10 +527,17 @@ pub fn canonical_lines_watching(text: &[u8], watch: &[&[u8]]) -> Vec<u8> {
         let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
         let l = &text[start..end];
         let l = l.strip_suffix(b"\r").unwrap_or(l);
-        out.push(if c.check(l, ascii) {
-            CANONICAL | if ascii || l.is_ascii() { ASCII } else { 0 } | if c.watched { WATCHED } else { 0 }
-        } else {
-            0
+        let l_end = start + l.len();
+        out.push(match if fast { c.fast(text, start, l_end) } else { None } {
+            Some(flags) => flags,
+            None if c.check(l, ascii) => {
+                let l_ascii = ascii || l.is_ascii();
+                if fast && l_ascii {
+                    c.learn(l);
+                }
+                CANONICAL | if l_ascii { ASCII } else { 0 } | if c.watched { WATCHED } else { 0 }
+            }
+            None => 0,
         });
         if end == text.len() {
             return out;
@@ -441,5 +663,184 @@ mod tests {
             canonical_lines("{\"a\":1}\r\n{ }\n\n{\"b\":2}\n{\"c\":\"\u{e9}\"}".as_bytes()),
             vec![3, 0, 0, 3, 1]
         );
+    }
+
+    /// A small deterministic generator (xorshift), for the tests below.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// What JavaScript writes for the double a number names, where it uses
+    /// decimal notation (from 1e-6 to below 1e21): ryu's shortest digits (on
+    /// a tie the digits JavaScript picks too, which Rust's Display does not
+    /// always), written out without an exponent.
+    fn js_spelling(text: &str) -> Option<String> {
+        let x: f64 = text.parse().ok()?;
+        if x == 0.0 {
+            return Some("0".into());
+        }
+        if !(1e-6..1e21).contains(&x.abs()) {
+            return None;
+        }
+        let short = ryu::Buffer::new().format_finite(x.abs()).to_string();
+        let (mantissa, exp) = short.split_once('e').map_or((short.as_str(), 0), |(m, e)| (m, e.parse::<i32>().unwrap()));
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let frac = frac.trim_end_matches('0');
+        // All the digits, and where the point goes among them.
+        let digits = format!("{int}{frac}");
+        let point = int.len() as i32 + exp;
+        let body = if point <= 0 {
+            format!("0.{}{}", "0".repeat(-point as usize), digits)
+        } else if point as usize >= digits.len() {
+            format!("{digits}{}", "0".repeat(point as usize - digits.len()))
+        } else {
+            format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+        };
+        let body = body.trim_start_matches('0');
+        let body = if body.starts_with('.') || body.is_empty() { format!("0{body}") } else { body.to_string() };
+        Some(if x < 0.0 { format!("-{body}") } else { body })
+    }
+
+    fn random_number(r: &mut Rng) -> String {
+        let mut t = String::new();
+        if r.below(8) == 0 {
+            t.push('-');
+        }
+        match r.below(6) {
+            // A sensor's time: seconds and microseconds.
+            0 => t.push_str(&format!("{}.{:06}", 1_600_000_000 + r.below(200_000_000), r.below(1_000_000))),
+            1 => t.push_str(&format!("0.{:0w$}", r.below(1_000_000_000), w = 1 + r.below(12) as usize)),
+            2 => t.push_str(&format!("{}", r.below(1 << 53) + (r.below(3) << 53))),
+            _ => {
+                let digits: String = (0..1 + r.below(20)).map(|_| char::from(b'0' + r.below(10) as u8)).collect();
+                let point = r.below(digits.len() as u64 + 1) as usize;
+                t.push_str(&digits[..point.max(1)]);
+                if point > 0 && point < digits.len() {
+                    t.push('.');
+                    t.push_str(&digits[point..]);
+                } else if r.below(8) == 0 {
+                    t.push('.');
+                }
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn numbers_are_canonical_only_as_javascript_spells_them() {
+        let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut c = Canonical::default();
+        let (mut yes, mut long_yes) = (0, 0);
+        for _ in 0..200_000 {
+            let t = random_number(&mut r);
+            let line = format!("{{\"n\":{t}}}");
+            let js = js_spelling(&t).is_some_and(|s| s == t);
+            let ours = c.is_canonical(line.as_bytes());
+            // Never a yes JavaScript would not write; a no is allowed only
+            // where `number` is conservative, past 15 digits.
+            assert!(!ours || js, "{t}");
+            let digits = t.bytes().filter(u8::is_ascii_digit).count();
+            if js && !ours {
+                assert!(digits > 15, "{t}");
+            }
+            yes += ours as usize;
+            long_yes += (ours && digits > 15) as usize;
+        }
+        assert!(yes > 50_000 && long_yes > 10_000, "{yes} {long_yes}");
+        // Neighbours that name one double: only the one JavaScript writes (node's answers).
+        assert!(!c.is_canonical(b"{\"n\":9007199254740993}"));
+        assert!(c.is_canonical(b"{\"n\":1446783177829097.2}"));
+        assert!(!c.is_canonical(b"{\"n\":1446783177829097.3}"));
+        assert!(c.is_canonical(b"{\"n\":0.1000000000000001}"));
+        assert!(!c.is_canonical(b"{\"n\":0.10000000000000001}"));
+        assert!(c.is_canonical(b"{\"n\":1700000000.123456}"));
+    }
+
+    /// A line of a flow record, sometimes damaged, for the fast path to
+    /// meet: shapes that repeat, and every way a line can leave them.
+    fn random_line(r: &mut Rng) -> Vec<u8> {
+        const KEYS: [&str; 9] = ["uid", "seq", "stime", "saddr", "sco", "proto", "x", "dasorg", "n"];
+        let shape = r.below(5);
+        let mut l = String::from("{");
+        for (i, k) in KEYS.iter().enumerate() {
+            if (shape + i as u64) % 4 == 0 && r.below(4) != 0 {
+                continue;
+            }
+            if l.len() > 1 {
+                l.push(',');
+            }
+            l.push_str(&format!("\"{k}\":"));
+            match r.below(12) {
+                0..=3 => l.push_str(&random_number(r)),
+                4..=6 => l.push_str(&format!("\"10.0.{}.{}\"", r.below(256), r.below(256))),
+                7 => l.push_str(["true", "false", "null", "tru", "[1,\"a\"]"][r.below(5) as usize]),
+                8 => l.push_str(["\"a\\\"b\"", "\"M\u{fc}nchen\"", "\"\\u0041\"", "\"\"", "\"a\tb\""][r.below(5) as usize]),
+                _ => l.push_str(&format!("\"{}\"", "xyz".repeat(r.below(12) as usize))),
+            }
+        }
+        l.push('}');
+        let mut b = l.into_bytes();
+        match r.below(10) {
+            0 => {
+                let at = r.below(b.len() as u64) as usize;
+                b[at] = r.below(256) as u8;
+            }
+            1 => {
+                let at = r.below(b.len() as u64) as usize;
+                b.insert(at, [b' ', b'"', b',', b':', b'}', b'\\', b'{', b'\r'][r.below(8) as usize]);
+            }
+            2 => b.truncate(r.below(b.len() as u64) as usize),
+            3 => {
+                // A key repeated, or one key spelled as another.
+                let text = String::from_utf8_lossy(&b).replace("\"sco\"", "\"uid\"").replace("\"n\"", "\"12\"");
+                b = text.into_bytes();
+            }
+            _ => {}
+        }
+        b
+    }
+
+    #[test]
+    fn the_fast_path_answers_as_the_one_by_one_check() {
+        let mut r = Rng(42);
+        let watch: [&[u8]; 2] = [b"sco", b"dasorg"];
+        let mut canonical = 0;
+        for _ in 0..300 {
+            let lines: Vec<Vec<u8>> = (0..1 + r.below(200)).map(|_| random_line(&mut r)).collect();
+            let mut text = lines.join(&b'\n');
+            if r.below(4) == 0 {
+                text.push(b'\n');
+            }
+            let fast = canonical_lines_watching(&text, &watch);
+            assert_eq!(fast, canonical_lines_checked_one_by_one(&text, &watch), "{}", String::from_utf8_lossy(&text));
+            canonical += fast.iter().filter(|&&f| f & CANONICAL != 0).count();
+        }
+        assert!(canonical > 5_000, "{canonical}");
+    }
+
+    #[test]
+    fn a_line_with_the_keys_of_one_before_takes_the_fast_path() {
+        let mut c = Canonical::default();
+        let a = b"{\"uid\":\"a\",\"stime\":1700000000.123456,\"sco\":\"GB\",\"ok\":true}";
+        let b = b"{\"uid\":\"bb\",\"stime\":1700000001.5,\"sco\":\"FR\",\"ok\":null}";
+        assert_eq!(c.fast(a, 0, a.len()), None);
+        assert!(c.check(a, false));
+        c.learn(a);
+        assert_eq!(c.fast(b, 0, b.len()), Some(CANONICAL | ASCII));
+        // Another key, an escape, a byte above ASCII: `check` answers.
+        for other in [&b"{\"uid\":\"bb\",\"stime\":1,\"scx\":\"FR\",\"ok\":null}"[..], b"{\"uid\":\"\\n\",\"stime\":1,\"sco\":\"FR\",\"ok\":null}", "{\"uid\":\"\u{e9}\",\"stime\":1,\"sco\":\"FR\",\"ok\":null}".as_bytes()] {
+            assert_eq!(c.fast(other, 0, other.len()), None, "{}", String::from_utf8_lossy(other));
+        }
+        let watching = canonical_lines_watching(&[&a[..], b"\n", b].concat(), &[b"sco"]);
+        assert_eq!(watching, vec![CANONICAL | ASCII | WATCHED; 2]);
     }
 }
