@@ -519,26 +519,31 @@ fn lines(text: &[u8], watch: &[&[u8]], fast: bool) -> Vec<u8> {
         c.watch.push(w.to_vec());
     }
     // Kafka messages of flow records are ASCII throughout: one scan of the
-    // whole text then stands for every line's UTF-8 check and ASCII flag.
-    let ascii = text.is_ascii();
+    // whole text then stands for every line's UTF-8 check and ASCII flag in
+    // `check`, made when a line first needs it (most take the fast path).
+    let mut ascii: Option<bool> = None;
     let mut out = Vec::with_capacity(text.len() / 256 + 1);
     let mut start = 0;
     loop {
         let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
         let l = &text[start..end];
         let l = l.strip_suffix(b"\r").unwrap_or(l);
-        let l_end = start + l.len();
-        out.push(match if fast { c.fast(text, start, l_end) } else { None } {
+        let flags = match if fast { c.fast(text, start, start + l.len()) } else { None } {
             Some(flags) => flags,
-            None if c.check(l, ascii) => {
-                let l_ascii = ascii || l.is_ascii();
-                if fast && l_ascii {
-                    c.learn(l);
+            None => {
+                let all_ascii = *ascii.get_or_insert_with(|| text.is_ascii());
+                if c.check(l, all_ascii) {
+                    let l_ascii = all_ascii || l.is_ascii();
+                    if fast && l_ascii {
+                        c.learn(l);
+                    }
+                    CANONICAL | if l_ascii { ASCII } else { 0 } | if c.watched { WATCHED } else { 0 }
+                } else {
+                    0
                 }
-                CANONICAL | if l_ascii { ASCII } else { 0 } | if c.watched { WATCHED } else { 0 }
             }
-            None => 0,
-        });
+        };
+        out.push(flags);
         if end == text.len() {
             return out;
         }
