@@ -196,6 +196,9 @@ export const LINE_WATCHED: 4;
  */
 export function lineText(bytes: Buffer, start: number, end: number, flag: number): string;
 
+/** The CRC-32C (Castagnoli) of `data`, as Kafka's record batches carry it. */
+export function crc32c(data: Uint8Array): number;
+
 /** One LZ4 frame of `data`: Kafka's lz4 codec, as the Java client writes it. */
 export function lz4Compress(data: Uint8Array): Buffer;
 

@@ -191,11 +191,17 @@ function lz4Decompress(data) {
   return loadNative().lz4Decompress(data);
 }
 
+/** The CRC-32C (Castagnoli) of `data`, as Kafka's record batches carry it. */
+function crc32c(data) {
+  return loadNative().crc32c(data);
+}
+
 module.exports = {
   Capture,
   CaptureError,
   captureToFile,
   checkFilter,
+  crc32c,
   jsonCanonicalLines,
   jsonCanonicalLinesIfBuilt,
   LINE_ASCII,

@@ -5,3 +5,4 @@ export * from './bus.logger';
 export * from './kafka.bus';
 export * from './kafka.config';
 export * from './kafka.codec';
+export * from './kafkajs.native';

@@ -14,6 +14,7 @@ import { lz4Compress, lz4Decompress, nativeLoadError } from '@panoptes/capture';
 import { jsonTextsOf } from '@panoptes/plugin-sdk';
 import { BatchHandler, Bus, DeadLetter, deadLetterTopic, SubscribeOptions, Subscription, TopicStats } from './bus';
 import { BusLogger, stderrBusLogger } from './bus.logger';
+import { useNativeKafkajsHelpers } from './kafkajs.native';
 import { KafkaBusConfig } from './kafka.config';
 import { EncodedMessage, encodeRecords } from './kafka.codec';
 import { KafkaSubscription, SubscriptionHost } from './kafka.consumer';
@@ -95,6 +96,7 @@ export class KafkaBus implements Bus, SubscriptionHost {
     this.stopping = false;
     useGzipLevel(this.config.compressionLevel);
     registerLz4Codec(this.config.compression === 'lz4');
+    useNativeKafkajsHelpers();
     this.admin = this.kafka.admin();
     await this.admin.connect().catch((err) => {
       throw new Error(`cannot connect to kafka at ${this.config.brokers.join(',')}: ${(err as Error).message}`);

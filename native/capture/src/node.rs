@@ -356,6 +356,13 @@ pub fn lz4_decompress(env: Env, data: Buffer) -> Result<JsBuffer> {
     via_scratch(env, |out| crate::lz4frame::decompress_to(&data, crate::lz4frame::MAX_DECOMPRESSED, out))
 }
 
+/// The CRC-32C (Castagnoli) of `data`, as Kafka's record batches carry it:
+/// with the processor's CRC instructions where it has them.
+#[napi(js_name = "crc32c")]
+pub fn crc32c(data: Buffer) -> u32 {
+    crc32c::crc32c(&data)
+}
+
 /// One byte per line of UTF-8 `text` (split at "\n", a "\r" before it left
 /// out): bit 0 set where the line is one flat JSON object spelled exactly as
 /// JSON.stringify would spell it, bit 1 too where it is all ASCII, bit 2
