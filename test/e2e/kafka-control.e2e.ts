@@ -5,10 +5,12 @@
  * the host's management API does through remotePluginsOf(host).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { AddressInfo, createServer, connect, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testKafkaBrokers, uniqueKafkaPrefix } from '@panoptes/testing';
-import { createControlTopics, RemoteWorkers } from '../../apps/panoptes/src/runtime/remote-control';
+import { createControlTopics, RemoteWorkers, startControl } from '../../apps/panoptes/src/runtime/remote-control';
+import { PluginHost } from '../../apps/panoptes/src/runtime/plugin-host';
 import { GEO_WITH, jsonlSource, kafkaBus, pipelineConfig, runRole, stopRole, until } from './kafka-helpers';
 
 jest.setTimeout(120_000);
@@ -122,6 +124,50 @@ describe('remote management over the Kafka control topic', () => {
     } finally {
       expect(await stopRole(worker)).toBe(0);
       expect(await stopRole(host)).toBe(0);
+    }
+  });
+
+  it('is tried again, by itself, when it cannot start, and answers once the broker can be reached', async () => {
+    const prefix = uniqueKafkaPrefix('control-retry');
+    // A bootstrap address with nothing behind it yet; later a proxy to the
+    // test broker (whose metadata then names its own address).
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const [brokerHost, brokerPort] = testKafkaBrokers()[0].split(':');
+    const sockets: Socket[] = [];
+    const host = { list: () => [], get: () => undefined } as unknown as PluginHost;
+    const control = await startControl(
+      host,
+      { type: 'kafka', brokers: [`127.0.0.1:${port}`], topicPrefix: prefix, groupPrefix: prefix },
+      200,
+    );
+    let proxy: Server | undefined;
+    const manager = new RemoteWorkers({ brokers: testKafkaBrokers(), topicPrefix: prefix, groupPrefix: prefix }, 1_000);
+    try {
+      expect(control).toBeDefined();
+      proxy = createServer((client) => {
+        const upstream = connect(Number(brokerPort), brokerHost);
+        sockets.push(client, upstream);
+        client.pipe(upstream).pipe(client);
+        client.on('error', () => upstream.destroy());
+        upstream.on('error', () => client.destroy());
+      });
+      await new Promise<void>((r) => proxy!.listen(port, '127.0.0.1', r));
+      await createControlTopics({ brokers: testKafkaBrokers(), topicPrefix: prefix, groupPrefix: prefix });
+      await manager.start();
+      const me = await until('the retried control channel to answer a list', async () => {
+        const l = await manager.list();
+        return l.find((w) => w.pid === process.pid);
+      });
+      expect(me.ok).toBe(true);
+      expect(me.instances).toEqual([]);
+    } finally {
+      await manager.stop();
+      await control?.stop();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => (proxy ? proxy.close(() => r()) : r()));
     }
   });
 });

@@ -279,15 +279,23 @@ export function remotePluginsOf(host: PluginHost): RemotePlugins | undefined {
   return managers.get(host);
 }
 
+/** First wait before the control channel is tried again, and the longest. */
+const CONTROL_RETRY_FIRST_MS = 1_000;
+const CONTROL_RETRY_MAX_MS = 30_000;
+
 /**
  * Makes a host on the Kafka bus a worker that answers control commands, and
  * gives its management API a RemoteWorkers to reach the others. Nothing on the
  * embedded bus. A control channel that cannot start is logged, not fatal: the
- * data plane does not depend on it.
+ * data plane does not depend on it. It is tried again, the wait doubling up
+ * to 30 s, until it starts or the host stops: a broker still starting, or a
+ * control topic created a moment ago and not yet served ("does not host this
+ * topic-partition"), must not leave a worker unreachable for good.
  */
 export async function startControl(
   host: PluginHost,
   bus: { type: string } & Record<string, unknown>,
+  retryFirstMs = CONTROL_RETRY_FIRST_MS,
 ): Promise<{ stop(): Promise<void> } | undefined> {
   if (bus.type !== 'kafka') return undefined;
   const options: ControlOptions = {
@@ -295,21 +303,37 @@ export async function startControl(
     topicPrefix: (bus.topicPrefix as string | undefined) ?? '',
     groupPrefix: (bus.groupPrefix as string | undefined) ?? 'panoptes.',
   };
-  const worker = new ControlWorker(host, options);
-  const manager = new RemoteWorkers(options);
-  try {
-    await createControlTopics(options);
-    await Promise.all([worker.start(), manager.start()]);
-    managers.set(host, manager);
-  } catch (err) {
-    log.error('control channel not available', { error: errorMessage(err) });
-  }
+  let worker: ControlWorker | undefined;
+  let manager: RemoteWorkers | undefined;
+  let stopping = false;
+  let retry: NodeJS.Timeout | undefined;
+  let waitMs = retryFirstMs;
+  const attempt = async (): Promise<void> => {
+    const w = (worker = new ControlWorker(host, options));
+    const m = (manager = new RemoteWorkers(options));
+    try {
+      await createControlTopics(options);
+      await Promise.all([w.start(), m.start()]);
+      if (stopping) return;
+      managers.set(host, m);
+    } catch (err) {
+      await Promise.allSettled([w.stop(), m.stop()]);
+      if (stopping) return;
+      log.error('control channel not available; trying again', { error: errorMessage(err), inMs: waitMs });
+      retry = setTimeout(() => void attempt(), waitMs);
+      retry.unref();
+      waitMs = Math.min(waitMs * 2, CONTROL_RETRY_MAX_MS);
+    }
+  };
+  await attempt();
   return {
     stop: async () => {
+      stopping = true;
+      clearTimeout(retry);
       managers.delete(host);
       // A Kafka client caught mid-reconnect (after a broker outage) can take its time to leave;
       // shutting down must not wait on the control channel.
-      const stopped = Promise.allSettled([worker.stop(), manager.stop()]);
+      const stopped = Promise.allSettled([worker?.stop(), manager?.stop()]);
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<string>((r) => (timer = setTimeout(() => r('late'), 5_000)));
       if ((await Promise.race([stopped.then(() => 'ok'), late])) === 'late')
