@@ -122,38 +122,47 @@ impl Canonical {
     /// A number as JavaScript writes it: decimal notation (JSON.stringify
     /// uses it from 1e-6 up to 1e21), no exponent, no leading or trailing
     /// zero, no "-0", and the shortest digits that give the same double.
+    /// Inlined for the common numbers; longer ones go to `long_number`.
+    #[inline(always)]
     fn number(&mut self, line: &[u8], p: usize) -> Option<usize> {
         let negative = line[p] == b'-';
         let int_start = p + negative as usize;
-        let int_end = digits(line, int_start);
+        // line[p] is a minus or a digit: the digit run goes on from p + 1.
+        let int_end = digits(line, p + 1);
         let int = &line[int_start..int_end];
-        if int.is_empty() || (int.len() > 1 && int[0] == b'0') || int.len() > 21 {
-            return None;
-        }
-        let mut q = int_end;
-        let mut frac: &[u8] = &[];
-        if line.get(q) == Some(&b'.') {
-            q = digits(line, int_end + 1);
-            frac = &line[int_end + 1..q];
-            if frac.last().is_none_or(|&d| d == b'0') {
-                return None;
+        let (frac, q) = match line.get(int_end) {
+            Some(b'.') => {
+                let q = digits(line, int_end + 1);
+                (Some(&line[int_end + 1..q]), q)
             }
-        }
-        if matches!(line.get(q), Some(b'e' | b'E')) {
+            _ => (None, int_end),
+        };
+        if int.is_empty() || (int.len() > 1 && int[0] == b'0') || matches!(line.get(q), Some(b'e' | b'E')) {
             return None;
         }
-        let zero_int = int == b"0";
-        if zero_int && frac.is_empty() {
-            return if negative { None } else { Some(q) };
-        }
-        if zero_int && frac.starts_with(b"000000") {
-            return None; // below 1e-6: JavaScript writes an exponent
-        }
+        let zero_int = int.len() == 1 && int[0] == b'0';
+        let frac = match frac {
+            None if zero_int => return (!negative).then_some(q),
+            None => &[][..],
+            // No trailing zero; and below 1e-6 JavaScript writes an exponent.
+            Some(f) if f.last().is_none_or(|&d| d == b'0') || (zero_int && f.starts_with(b"000000")) => return None,
+            Some(f) => f,
+        };
         // Up to 15 significant digits name one double alone, so they are its
         // shortest spelling: most numbers have no more digits than that at all.
         if int.len() + frac.len() <= 15 {
             return Some(q);
         }
+        self.long_number(line, p, q, int, frac)
+    }
+
+    /// `number` past 15 digits, where they may not be the shortest spelling.
+    #[inline(never)]
+    fn long_number(&mut self, line: &[u8], p: usize, q: usize, int: &[u8], frac: &[u8]) -> Option<usize> {
+        if int.len() > 21 {
+            return None; // 1e21 and above: JavaScript writes an exponent
+        }
+        let zero_int = int == b"0";
         // Significant digits, from the first non-zero one to the last non-zero one.
         let sig = if zero_int {
             frac.len() - frac.iter().take_while(|&&b| b == b'0').count()
@@ -165,7 +174,7 @@ impl Canonical {
         // More must survive the round trip. (ryu writes the shortest digits
         // too; where it picks an exponent or a trailing ".0" the answer is a
         // conservative no.)
-        if sig > 15 && !(sig <= 17 && only_spelling(int, frac)) {
+        if sig > 15 && !only_spelling(int, frac) {
             let text = std::str::from_utf8(&line[p..q]).ok()?;
             let x: f64 = text.parse().ok()?;
             if self.num.format_finite(x).as_bytes() != text.as_bytes() {
@@ -186,10 +195,12 @@ const TEMPLATES: usize = 4;
 /// either, and the same watched flag: `fast` then only compares the key
 /// bytes, sixteen at a time, and checks the values.
 struct Template {
-    /// Each key's spelling, its separator before it and colon after it included.
+    /// Each key's spelling, its separator before it and colon after it
+    /// included, and sixteen bytes of padding at the end, so that sixteen
+    /// bytes can be read from where any key starts.
     bytes: Vec<u8>,
-    /// Each key's range in `bytes`, and its first sixteen bytes (zero-padded).
-    keys: Vec<(usize, usize, [u8; 16])>,
+    /// Each key's range in `bytes`.
+    keys: Vec<(usize, usize)>,
     watched: bool,
 }
 
@@ -214,28 +225,14 @@ impl Canonical {
         let mut p = 0;
         for i in 0..self.templates[t].keys.len() {
             let tpl = &self.templates[t];
-            let (s, e, head) = tpl.keys[i];
-            if !same_bytes(text, start + p, &tpl.bytes[s..e], &head) {
+            let (s, e) = tpl.keys[i];
+            if !same_bytes(text, start + p, &tpl.bytes, s, e) {
                 return None;
             }
             p += e - s;
             p = match *line.get(p)? {
                 b'"' => string_end(text, start + p + 1)? - start + 1,
-                b'-' | b'0'..=b'9' => {
-                    let int_start = p + (line[p] == b'-') as usize;
-                    let int_end = digits(line, p + 1);
-                    let (frac, end) = if line.get(int_end) == Some(&b'.') {
-                        let end = digits(line, int_end + 1);
-                        (Some(&line[int_end + 1..end]), end)
-                    } else {
-                        (None, int_end)
-                    };
-                    if plain_number(&line[int_start..int_end], frac, int_start > p) {
-                        end
-                    } else {
-                        self.number(line, p)?
-                    }
-                }
+                b'-' | b'0'..=b'9' => self.number(line, p)?,
                 b't' => literal(line, p, b"true")?,
                 b'f' => literal(line, p, b"false")?,
                 b'n' => literal(line, p, b"null")?,
@@ -243,14 +240,14 @@ impl Canonical {
             };
         }
         let tpl = &self.templates[t];
-        (p + 1 == line.len() && line[p] == b'}' && !tpl.keys.is_empty())
+        (p + 1 == line.len() && line[p] == b'}')
             .then_some(CANONICAL | ASCII | if tpl.watched { WATCHED } else { 0 })
     }
 
     /// Keeps the keys of `line`, which `check` has just found canonical and
     /// which is all ASCII, as a template, in place of the one used least lately.
     fn learn(&mut self, line: &[u8]) {
-        if self.keys.is_empty() || line.len() > 65536 {
+        if self.keys.is_empty() {
             return;
         }
         let mut t = if self.templates.len() < TEMPLATES {
@@ -265,27 +262,27 @@ impl Canonical {
             let spelled = &line[s - 2..e + 2];
             let at = t.bytes.len();
             t.bytes.extend_from_slice(spelled);
-            let mut head = [0u8; 16];
-            let n = spelled.len().min(16);
-            head[..n].copy_from_slice(&spelled[..n]);
-            t.keys.push((at, t.bytes.len(), head));
+            t.keys.push((at, t.bytes.len()));
         }
+        t.bytes.extend_from_slice(&[0; 16]);
         t.watched = self.watched;
         self.templates.insert(0, t);
     }
 }
 
-/// Whether the bytes of `text` at `at` are `want`, whose first sixteen are
-/// `head` (zero-padded): one compare of sixteen bytes for most keys.
+/// Whether the bytes of `text` at `at` are `spelled[s..e]` (a template's
+/// bytes, padded: sixteen can be read from `s`): one compare of sixteen
+/// bytes for most keys.
 #[inline(always)]
-fn same_bytes(text: &[u8], at: usize, want: &[u8], head: &[u8; 16]) -> bool {
+fn same_bytes(text: &[u8], at: usize, spelled: &[u8], s: usize, e: usize) -> bool {
+    let want = &spelled[s..e];
     #[cfg(target_arch = "x86_64")]
-    if want.len() <= 16 && at + 16 <= text.len() {
+    if want.len() <= 16 && at + 16 <= text.len() && s + 16 <= spelled.len() {
         use std::arch::x86_64::*;
         // SAFETY: SSE2 is part of x86-64; both loads read 16 bytes in bounds.
         let equal = unsafe {
             let x = _mm_loadu_si128(text.as_ptr().add(at) as *const __m128i);
-            let y = _mm_loadu_si128(head.as_ptr() as *const __m128i);
+            let y = _mm_loadu_si128(spelled.as_ptr().add(s) as *const __m128i);
             _mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) as u32
         };
         let mask = (1u32 << want.len()) - 1;
@@ -328,26 +325,6 @@ fn string_end(text: &[u8], mut q: usize) -> Option<usize> {
     }
 }
 
-/// True when a number of integer digits `int` and fraction digits `frac`
-/// (after a point: None without one) is one `number` accepts, found
-/// without `number`'s general path: no leading zero, no trailing zero in the
-/// fraction, not -0 nor below 1e-6, and at most 15 digits or the only
-/// spelling of its double. False says nothing: `number` then decides.
-#[inline(always)]
-fn plain_number(int: &[u8], frac: Option<&[u8]>, negative: bool) -> bool {
-    if int.is_empty() || (int.len() > 1 && int[0] == b'0') {
-        return false;
-    }
-    let zero = int.len() == 1 && int[0] == b'0';
-    let Some(frac) = frac else {
-        return int.len() <= 15 && !(zero && negative);
-    };
-    if frac.last().is_none_or(|&d| d == b'0') || (zero && frac.starts_with(b"000000")) {
-        return false;
-    }
-    int.len() + frac.len() <= 15 || only_spelling(int, frac)
-}
-
 /// Exact powers of ten as doubles (10^22 is the last).
 const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
@@ -369,7 +346,8 @@ fn only_spelling(int: &[u8], frac: &[u8]) -> bool {
     if f == 0 || f > 22 || int.len() + f > 19 {
         return false;
     }
-    let m = frac.iter().fold(int.iter().fold(0u64, |m, &d| m * 10 + (d - b'0') as u64), |m, &d| m * 10 + (d - b'0') as u64);
+    let decimal = |m: u64, digits: &[u8]| digits.iter().fold(m, |m, &d| m * 10 + (d - b'0') as u64);
+    let m = decimal(decimal(0, int), frac);
     if m >= 1 << 53 {
         return false;
     }
