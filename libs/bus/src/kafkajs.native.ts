@@ -29,13 +29,9 @@ const CRC_MODULE = 'kafkajs/src/protocol/recordBatch/crc32C';
 const BATCH_MODULE = 'kafkajs/src/protocol/recordBatch/v0';
 const ENCODER_MODULE = 'kafkajs/src/protocol/encoder';
 
-let applied: KafkajsHelpers | undefined;
-
-/** Replaces what it can, once per process; see the module's comment. */
+/** Replaces what it can (again is harmless); see the module's comment. */
 export function useNativeKafkajsHelpers(): KafkajsHelpers {
-  if (applied?.crc32c && applied.encoder) return applied;
-  applied = { crc32c: nativeCrc(), encoder: uninitialisedGrowth() };
-  return applied;
+  return { crc32c: nativeCrc(), encoder: uninitialisedGrowth() };
 }
 
 function resolved(id: string): string | undefined {
