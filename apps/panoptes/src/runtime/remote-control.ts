@@ -314,8 +314,9 @@ export async function startControl(
     try {
       await createControlTopics(options);
       await Promise.all([w.start(), m.start()]);
-      if (stopping) return;
-      managers.set(host, m);
+      // A stop while a retry was starting found these only half started.
+      if (stopping) await Promise.allSettled([w.stop(), m.stop()]);
+      else managers.set(host, m);
     } catch (err) {
       await Promise.allSettled([w.stop(), m.stop()]);
       if (stopping) return;
