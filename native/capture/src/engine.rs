@@ -5,11 +5,10 @@
 use crate::decode::{Pkt, Undecodable};
 use crate::front::{Front, Outcome};
 use crate::dns;
-use crate::flow::{Config, FlowTable};
-use crate::pcapfile::PcapReader;
+use crate::flow::{Config, FlowTable, Pre};
 use crate::record::{write_addr, Addr, Rec};
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Counters shared with the JavaScript side, readable at any time.
@@ -82,16 +81,18 @@ impl Meter {
         self.local[0] += 1;
         self.local[1] += wire_len as u64;
         let o = self.front.packet(&mut self.pkt, linktype, ts, data, wire_len)?;
-        account(&mut self.table, &self.stats, &mut self.local, ts, o, &self.pkt, &self.front.dns_rec, sink)
+        account(&mut self.table, &self.stats, &mut self.local, ts, o, &self.pkt, None, &self.front.dns_rec, sink)
     }
 
     /// The flow-table half of `packet`, for a packet whose front half ran
-    /// elsewhere (the pipelined reader): `pkt` and `dns` as `Front` made them.
+    /// elsewhere (the pipelined reader): `pkt`, `pre` and `dns` as `Front`
+    /// and `Pre::of` made them.
     #[inline]
-    pub fn decoded(&mut self, ts: i64, wire_len: u32, o: Outcome, pkt: &Pkt, dns: &DnsRec, sink: &mut dyn Sink) -> Result<(), String> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn decoded(&mut self, ts: i64, wire_len: u32, o: Outcome, pkt: &Pkt, pre: &Pre, dns: &DnsRec, sink: &mut dyn Sink) -> Result<(), String> {
         self.local[0] += 1;
         self.local[1] += wire_len as u64;
-        account(&mut self.table, &self.stats, &mut self.local, ts, o, pkt, dns, sink)
+        account(&mut self.table, &self.stats, &mut self.local, ts, o, pkt, Some(pre), dns, sink)
     }
 
     /// Copies the hot counters to the shared stats (done every 1024 packets).
@@ -113,13 +114,17 @@ impl Meter {
 
 /// Meters one packet whose front half (filter, decode, DNS) is done.
 /// Free-standing so that `pkt` may borrow from the meter's own `Front`.
+/// `pre`: the packet's `Pre`, when it was made ahead.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn account(table: &mut FlowTable, stats: &SharedStats, local: &mut [u64; 9], ts: i64, o: Outcome, pkt: &Pkt, dns: &DnsRec, sink: &mut dyn Sink) -> Result<(), String> {
+fn account(table: &mut FlowTable, stats: &SharedStats, local: &mut [u64; 9], ts: i64, o: Outcome, pkt: &Pkt, pre: Option<&Pre>, dns: &DnsRec, sink: &mut dyn Sink) -> Result<(), String> {
     match o {
         Outcome::Decoded { dns: has_dns } => {
             local[3] += 1;
-            table.packet(ts, pkt);
+            match pre {
+                Some(pre) => table.packet_pre(ts, pkt, *pre),
+                None => table.packet(ts, pkt),
+            }
             if has_dns {
                 stats.dns_records.fetch_add(1, Ordering::Relaxed);
                 sink.dns(dns, &table.cfg.sid)?;
@@ -173,45 +178,7 @@ fn publish(table: &FlowTable, s: &SharedStats, local: &mut [u64; 9]) {
     s.records.store(table.stats.records, Ordering::Relaxed);
 }
 
-/// Reads a whole file through the meter. A read error ends the input after
-/// every flow read so far has been flushed, and is returned as
-/// `"<file>: <what> at byte offset N"`.
-pub fn run_file(path: &str, meter: &mut Meter, sink: &mut dyn Sink, stop: &AtomicBool) -> Result<(), String> {
-    let f = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
-    let mut rd = PcapReader::new(f).map_err(|e| format!("{path}: {e}"))?;
-    if let (Some(b), Some(lt)) = (&meter.front.bpf_src, rd.linktype()) {
-        Meter::check_filter(b, lt)?;
-    }
-    let mut failure = None;
-    let mut n = 0u64;
-    loop {
-        if n & 4095 == 0 {
-            meter.stats.file_offset.store(rd.offset(), Ordering::Relaxed);
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-        }
-        n += 1;
-        match rd.next_packet() {
-            Ok(Some(p)) => {
-                let (lt, ts, wl) = (p.linktype, p.ts_us, p.orig_len);
-                meter.packet(lt, ts, p.data, wl, sink)?;
-            }
-            Ok(None) => break,
-            Err(e) => {
-                failure = Some(format!("{path}: {e}"));
-                break;
-            }
-        }
-    }
-    meter.stats.file_offset.store(rd.offset(), Ordering::Relaxed);
-    meter.finish(sink)?;
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
-}
-
+pub use crate::pipeline::run_file;
 pub use crate::filesink::FileSink;
 
 /// Discards records (benchmarks of the sensor alone still format nothing).

@@ -56,6 +56,21 @@ impl Index {
         self.buckets[tag(hash) as usize & self.mask]
     }
 
+    /// Asks the processor to start loading the bucket where a lookup of
+    /// `hash` starts. Changes nothing.
+    #[inline(always)]
+    pub fn prefetch(&self, hash: u64) {
+        crate::flow::prefetch(&self.buckets[tag(hash) as usize & self.mask]);
+    }
+
+    /// The slot in the bucket where a lookup of `hash` starts, when that
+    /// bucket holds this hash's tag: nearly always the slot a lookup will find.
+    #[inline(always)]
+    pub fn likely_slot(&self, hash: u64) -> Option<u32> {
+        let b = self.home(hash);
+        (b != 0 && (b >> 32) as u32 == tag(hash)).then(|| b as u32 - 1)
+    }
+
     /// Adds `slot` under `hash` (the caller knows it is not there yet).
     /// `hash_of` gives the hash of a slot already indexed, for growing.
     pub fn insert(&mut self, hash: u64, slot: u32, hash_of: impl Fn(u32) -> u64) {

@@ -1,12 +1,14 @@
-//! A capture file read on two threads: a reader thread reads, filters and
-//! decodes packets (the meter's `Front`) and hands them on in chunks to the
-//! calling thread, which runs the flow table. Packets keep their order, so the
-//! records are exactly those of `run_file`, in the same order. Used where a
-//! second core pays off, the native file output of `panoptes read -w`; the
-//! sensor benchmark keeps the one-thread `run_file`.
+//! Capture files through the meter, in chunks of packets: `front` (filter,
+//! decode, DNS parsing and the flow key's hash) fills a chunk, then the flow
+//! table meters it while loading the memory of the packets ahead. `run_file`
+//! does both on one thread; `run_file_pipelined` reads and decodes on a
+//! second thread and hands chunks over, for where a second core pays off
+//! (the native file output of `panoptes read -w`). Packets keep their order,
+//! so both give exactly the same records, in the same order.
 
 use crate::decode::Pkt;
-use crate::engine::{DnsRec, Meter, Sink};
+use crate::engine::{DnsRec, Meter, SharedStats, Sink};
+use crate::flow::Pre;
 use crate::front::{Front, Outcome};
 use crate::pcapfile::PcapReader;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +19,17 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 const CHUNK: usize = 2048;
 /// Chunks in flight between the threads.
 const DEPTH: usize = 4;
+/// Packets per chunk on one thread: enough to look ahead, few enough to
+/// stay in the first-level cache.
+const SOLO_CHUNK: usize = 64;
+/// How many packets ahead the meter starts loading the index bucket, and
+/// then the flow, a packet will need: far enough that memory answers in
+/// time, near enough that the lines are still cached when used.
+const AHEAD_BUCKET: usize = 8;
+const AHEAD_FLOW: usize = 4;
+/// The items themselves were written on the reader's core: loading them
+/// starts further ahead still, before their `pre` is read.
+const AHEAD_ITEM: usize = 16;
 
 #[derive(Clone)]
 struct Item {
@@ -25,6 +38,8 @@ struct Item {
     outcome: Outcome,
     /// Meaningful when `outcome` is `Decoded`.
     pkt: Pkt,
+    /// `Pre::of(&pkt)`, when `outcome` is `Decoded`.
+    pre: Pre,
 }
 
 /// How the input ended, sent with the last chunk.
@@ -38,7 +53,7 @@ enum End {
 }
 
 struct Chunk {
-    /// Always CHUNK long; the first `n` are this chunk's packets (the rest
+    /// Always as long as made; the first `n` are this chunk's packets (the rest
     /// are kept so that packets are decoded in place, without a copy).
     items: Vec<Item>,
     n: usize,
@@ -50,20 +65,33 @@ struct Chunk {
 }
 
 impl Chunk {
-    fn new() -> Chunk {
-        let blank = Item { ts: 0, wire_len: 0, outcome: Outcome::Filtered, pkt: Pkt::empty(0) };
-        Chunk { items: vec![blank; CHUNK], n: 0, dns: Vec::new(), ndns: 0, end: None }
+    fn new(len: usize) -> Chunk {
+        let blank = Item { ts: 0, wire_len: 0, outcome: Outcome::Filtered, pkt: Pkt::empty(0), pre: Pre::empty() };
+        Chunk { items: vec![blank; len], n: 0, dns: Vec::new(), ndns: 0, end: None }
+    }
+}
+
+/// Reads a whole file through the meter on this thread, a small chunk at a
+/// time: packets are decoded into the chunk, then metered, so that the flow
+/// table can load the memory of the packets ahead while it meters one. A
+/// read error ends the input after every flow read so far has been
+/// flushed, and is returned as `"<file>: <what> at byte offset N"`.
+pub fn run_file(path: &str, meter: &mut Meter, sink: &mut dyn Sink, stop: &AtomicBool) -> Result<(), String> {
+    let (mut rd, mut front) = open(path, meter)?;
+    let stats = meter.stats.clone();
+    let mut chunk = Chunk::new(SOLO_CHUNK);
+    let mut n = 0u64;
+    loop {
+        fill(&mut chunk, &mut rd, &mut front, path, &stats, stop, &mut n);
+        if let Some(end) = meter_chunk(meter, sink, &mut chunk)? {
+            return end_run(meter, sink, end);
+        }
     }
 }
 
 /// `run_file`, with reading and decoding on a second thread.
 pub fn run_file_pipelined(path: &str, meter: &mut Meter, sink: &mut dyn Sink, stop: &AtomicBool) -> Result<(), String> {
-    let f = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
-    let rd = PcapReader::new(f).map_err(|e| format!("{path}: {e}"))?;
-    if let (Some(b), Some(lt)) = (&meter.front.bpf_src, rd.linktype()) {
-        Meter::check_filter(b, lt)?;
-    }
-    let front = Front::new(meter.front.bpf_src.clone(), meter.front.dns);
+    let (rd, front) = open(path, meter)?;
     let (tx, rx) = sync_channel::<Chunk>(DEPTH);
     let (back_tx, back_rx) = sync_channel::<Chunk>(DEPTH + 2);
     let stats = meter.stats.clone();
@@ -80,42 +108,89 @@ pub fn run_file_pipelined(path: &str, meter: &mut Meter, sink: &mut dyn Sink, st
         match (r, joined) {
             (Err(e), _) => Err(e),
             (Ok(None), Err(_)) | (Ok(None), Ok(())) => Err("internal error in the reader thread (panic)".to_string()),
-            (Ok(Some(End::Fatal(e))), _) => Err(e),
-            (Ok(Some(end)), _) => {
-                meter.finish(sink)?;
-                match end {
-                    End::Failed(e) => Err(e),
-                    _ => Ok(()),
-                }
-            }
+            (Ok(Some(end)), _) => end_run(meter, sink, end),
         }
     })
+}
+
+/// The file's reader, its filter checked, and a `Front` like the meter's.
+fn open(path: &str, meter: &Meter) -> Result<(PcapReader<std::fs::File>, Front), String> {
+    let f = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
+    let rd = PcapReader::new(f).map_err(|e| format!("{path}: {e}"))?;
+    if let (Some(b), Some(lt)) = (&meter.front.bpf_src, rd.linktype()) {
+        Meter::check_filter(b, lt)?;
+    }
+    Ok((rd, Front::new(meter.front.bpf_src.clone(), meter.front.dns)))
+}
+
+/// How a run ends once its input has: every flow finished, unless the
+/// filter failed (then at once).
+fn end_run(meter: &mut Meter, sink: &mut dyn Sink, end: End) -> Result<(), String> {
+    if let End::Fatal(e) = end {
+        return Err(e);
+    }
+    meter.finish(sink)?;
+    match end {
+        End::Failed(e) => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// The calling thread's half: every chunk through the flow table. Returns
 /// how the input ended, or `None` if the reader vanished without saying.
 fn meter_chunks(meter: &mut Meter, sink: &mut dyn Sink, rx: Receiver<Chunk>, back: SyncSender<Chunk>) -> Result<Option<End>, String> {
-    let no_dns = DnsRec::empty();
     for mut chunk in rx {
-        let mut d = 0;
-        for it in &chunk.items[..chunk.n] {
-            let dns = match it.outcome {
-                Outcome::Decoded { dns: true } => {
-                    d += 1;
-                    &chunk.dns[d - 1]
-                }
-                _ => &no_dns,
-            };
-            meter.decoded(it.ts, it.wire_len, it.outcome, &it.pkt, dns, sink)?;
-        }
-        if let Some(end) = chunk.end.take() {
+        if let Some(end) = meter_chunk(meter, sink, &mut chunk)? {
             return Ok(Some(end));
         }
-        chunk.n = 0;
-        chunk.ndns = 0;
         let _ = back.try_send(chunk);
     }
     Ok(None)
+}
+
+/// Meters a chunk's packets and empties it; returns how the input ended
+/// if this was its last chunk.
+fn meter_chunk(meter: &mut Meter, sink: &mut dyn Sink, chunk: &mut Chunk) -> Result<Option<End>, String> {
+    let no_dns = DnsRec::empty();
+    let mut d = 0;
+    let items = &chunk.items[..chunk.n];
+    for (j, it) in items.iter().enumerate() {
+        // An item that is not a decoded packet has a stale `pre`: loading
+        // for it is wasted, never wrong.
+        if let Some(a) = items.get(j + AHEAD_ITEM) {
+            prefetch_item(a);
+        }
+        if let Some(a) = items.get(j + AHEAD_BUCKET) {
+            meter.table.prefetch_bucket(&a.pre);
+        }
+        if let Some(a) = items.get(j + AHEAD_FLOW) {
+            meter.table.prefetch_flow(&a.pre);
+        }
+        let dns = match it.outcome {
+            Outcome::Decoded { dns: true } => {
+                d += 1;
+                &chunk.dns[d - 1]
+            }
+            _ => &no_dns,
+        };
+        meter.decoded(it.ts, it.wire_len, it.outcome, &it.pkt, &it.pre, dns, sink)?;
+    }
+    chunk.n = 0;
+    chunk.ndns = 0;
+    Ok(chunk.end.take())
+}
+
+/// Starts loading every cache line of an item.
+#[inline(always)]
+fn prefetch_item(it: &Item) {
+    let base = it as *const Item as *const u8;
+    let size = std::mem::size_of::<Item>();
+    let mut off = 0;
+    while off < size + 63 {
+        // SAFETY: the address stays within the item (the last line is its last byte).
+        crate::flow::prefetch(unsafe { &*base.add(off.min(size - 1)) });
+        off += 64;
+    }
 }
 
 /// The reader thread: packets read, filtered and decoded into chunks.
@@ -123,61 +198,72 @@ fn read(
     mut rd: PcapReader<std::fs::File>,
     mut front: Front,
     path: &str,
-    stats: &crate::engine::SharedStats,
+    stats: &SharedStats,
     stop: &AtomicBool,
     tx: SyncSender<Chunk>,
     recycled: Receiver<Chunk>,
 ) {
     let mut n = 0u64;
     loop {
-        let mut chunk = recycled.try_recv().unwrap_or_else(|_| Chunk::new());
-        while chunk.n < CHUNK && chunk.end.is_none() {
-            if n & 4095 == 0 {
-                stats.file_offset.store(rd.offset(), Ordering::Relaxed);
-                if stop.load(Ordering::Relaxed) {
-                    chunk.end = Some(End::Done);
-                    break;
-                }
-            }
-            n += 1;
-            match rd.next_packet() {
-                Ok(Some(p)) => {
-                    let (ts, wire_len) = (p.ts_us, p.orig_len);
-                    let it = &mut chunk.items[chunk.n];
-                    match front.packet(&mut it.pkt, p.linktype, ts, p.data, wire_len) {
-                        Ok(outcome) => {
-                            if outcome == (Outcome::Decoded { dns: true }) {
-                                if chunk.ndns == chunk.dns.len() {
-                                    chunk.dns.push(DnsRec::empty());
-                                }
-                                std::mem::swap(&mut chunk.dns[chunk.ndns], &mut front.dns_rec);
-                                chunk.ndns += 1;
-                            }
-                            (it.ts, it.wire_len, it.outcome) = (ts, wire_len, outcome);
-                            chunk.n += 1;
-                        }
-                        Err(e) => chunk.end = Some(End::Fatal(e)),
-                    }
-                }
-                Ok(None) => chunk.end = Some(End::Done),
-                Err(e) => chunk.end = Some(End::Failed(format!("{path}: {e}"))),
-            }
-        }
+        let mut chunk = recycled.try_recv().unwrap_or_else(|_| Chunk::new(CHUNK));
+        fill(&mut chunk, &mut rd, &mut front, path, stats, stop, &mut n);
         let last = chunk.end.is_some();
-        if last && !matches!(chunk.end, Some(End::Fatal(_))) {
-            // As run_file: the final offset, unless the run ends at once.
-            stats.file_offset.store(rd.offset(), Ordering::Relaxed);
-        }
         if tx.send(chunk).is_err() || last {
             return;
         }
     }
 }
 
+/// Reads, filters and decodes packets into `chunk` until it is full or the
+/// input ends (then `chunk.end` says how). `n` counts packets across calls:
+/// every 4096 the file offset is published and `stop` is checked.
+#[allow(clippy::too_many_arguments)]
+fn fill(chunk: &mut Chunk, rd: &mut PcapReader<std::fs::File>, front: &mut Front, path: &str, stats: &SharedStats, stop: &AtomicBool, n: &mut u64) {
+    while chunk.n < chunk.items.len() && chunk.end.is_none() {
+        if *n & 4095 == 0 {
+            stats.file_offset.store(rd.offset(), Ordering::Relaxed);
+            if stop.load(Ordering::Relaxed) {
+                chunk.end = Some(End::Done);
+                break;
+            }
+        }
+        *n += 1;
+        match rd.next_packet() {
+            Ok(Some(p)) => {
+                let (ts, wire_len) = (p.ts_us, p.orig_len);
+                let it = &mut chunk.items[chunk.n];
+                match front.packet(&mut it.pkt, p.linktype, ts, p.data, wire_len) {
+                    Ok(outcome) => {
+                        if outcome == (Outcome::Decoded { dns: true }) {
+                            if chunk.ndns == chunk.dns.len() {
+                                chunk.dns.push(DnsRec::empty());
+                            }
+                            std::mem::swap(&mut chunk.dns[chunk.ndns], &mut front.dns_rec);
+                            chunk.ndns += 1;
+                        }
+                        if let Outcome::Decoded { .. } = outcome {
+                            it.pre = Pre::of(&it.pkt);
+                        }
+                        (it.ts, it.wire_len, it.outcome) = (ts, wire_len, outcome);
+                        chunk.n += 1;
+                    }
+                    Err(e) => chunk.end = Some(End::Fatal(e)),
+                }
+            }
+            Ok(None) => chunk.end = Some(End::Done),
+            Err(e) => chunk.end = Some(End::Failed(format!("{path}: {e}"))),
+        }
+    }
+    if chunk.end.is_some() && !matches!(chunk.end, Some(End::Fatal(_))) {
+        // The final offset, unless the run ends at once.
+        stats.file_offset.store(rd.offset(), Ordering::Relaxed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{run_file, write_dns_json, SharedStats};
+    use crate::engine::write_dns_json;
     use crate::flow::Config;
     use crate::record::{write_json, Rec};
     use std::sync::Arc;
@@ -205,6 +291,30 @@ mod tests {
 
     type Run = fn(&str, &mut Meter, &mut dyn Sink, &AtomicBool) -> Result<(), String>;
 
+    /// The reference: one packet at a time through `Meter::packet`, as a
+    /// live capture meters, with no chunks, no `Pre` made ahead and no
+    /// loading ahead.
+    fn one_by_one(path: &str, meter: &mut Meter, sink: &mut dyn Sink, _stop: &AtomicBool) -> Result<(), String> {
+        let f = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
+        let mut rd = PcapReader::new(f).map_err(|e| format!("{path}: {e}"))?;
+        if let (Some(b), Some(lt)) = (&meter.front.bpf_src, rd.linktype()) {
+            Meter::check_filter(b, lt)?;
+        }
+        let failure = loop {
+            match rd.next_packet() {
+                Ok(Some(p)) => {
+                    let (lt, ts, wl) = (p.linktype, p.ts_us, p.orig_len);
+                    meter.packet(lt, ts, p.data, wl, sink)?;
+                }
+                Ok(None) => break None,
+                Err(e) => break Some(format!("{path}: {e}")),
+            }
+        };
+        meter.stats.file_offset.store(rd.offset(), Ordering::Relaxed);
+        meter.finish(sink)?;
+        failure.map_or(Ok(()), Err)
+    }
+
     fn meter_with(run: Run, path: &str, bpf: Option<&str>) -> (String, Result<(), String>, Vec<u64>) {
         let cfg = Config {
             sid: "p".into(),
@@ -227,7 +337,7 @@ mod tests {
     }
 
     #[test]
-    fn gives_what_run_file_gives_on_every_fixture_a_truncated_file_and_a_filter() {
+    fn both_give_what_packets_one_by_one_give_on_every_fixture_a_truncated_file_and_a_filter() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../test/fixtures/pcaps");
         let mut paths: Vec<String> = std::fs::read_dir(dir)
             .expect("fixture captures")
@@ -242,11 +352,13 @@ mod tests {
         let mut records = 0;
         for p in &paths {
             for bpf in [None, Some("udp"), Some("not a filter (")] {
-                let a = meter_with(run_file, p, bpf);
-                let b = meter_with(run_file_pipelined, p, bpf);
-                assert_eq!(a.1, b.1, "{p} {bpf:?}");
-                assert_eq!(a.2, b.2, "{p} {bpf:?}");
-                assert!(a.0 == b.0, "{p} {bpf:?}: records differ");
+                let a = meter_with(one_by_one, p, bpf);
+                for run in [run_file as Run, run_file_pipelined] {
+                    let b = meter_with(run, p, bpf);
+                    assert_eq!(a.1, b.1, "{p} {bpf:?}");
+                    assert_eq!(a.2, b.2, "{p} {bpf:?}");
+                    assert!(a.0 == b.0, "{p} {bpf:?}: records differ");
+                }
                 records += a.0.lines().count();
             }
         }
