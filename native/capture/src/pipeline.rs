@@ -158,7 +158,7 @@ fn meter_chunk(meter: &mut Meter, sink: &mut dyn Sink, chunk: &mut Chunk) -> Res
         // An item that is not a decoded packet has a stale `pre`: loading
         // for it is wasted, never wrong.
         if let Some(a) = items.get(j + AHEAD_ITEM) {
-            prefetch_item(a);
+            crate::flow::prefetch(a);
         }
         if let Some(a) = items.get(j + AHEAD_BUCKET) {
             meter.table.prefetch_bucket(&a.pre);
@@ -178,19 +178,6 @@ fn meter_chunk(meter: &mut Meter, sink: &mut dyn Sink, chunk: &mut Chunk) -> Res
     chunk.n = 0;
     chunk.ndns = 0;
     Ok(chunk.end.take())
-}
-
-/// Starts loading every cache line of an item.
-#[inline(always)]
-fn prefetch_item(it: &Item) {
-    let base = it as *const Item as *const u8;
-    let size = std::mem::size_of::<Item>();
-    let mut off = 0;
-    while off < size + 63 {
-        // SAFETY: the address stays within the item (the last line is its last byte).
-        crate::flow::prefetch(unsafe { &*base.add(off.min(size - 1)) });
-        off += 64;
-    }
 }
 
 /// The reader thread: packets read, filtered and decoded into chunks.
