@@ -36,7 +36,9 @@ function get(port: number, path: string): Promise<{ localPort: number; sent: num
 
 /** The kernel's count of TCP segments it sent again, all sockets (RFC 4022 tcpRetransSegs). */
 function kernelRetransSegs(): number {
-  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Tcp:'));
+  const lines = readFileSync('/proc/net/snmp', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('Tcp:'));
   const names = lines[0].split(/\s+/);
   return Number(lines[1].split(/\s+/)[names.indexOf('RetransSegs')]);
 }
@@ -83,8 +85,9 @@ function kernelRetransSegs(): number {
       const mine = records.filter((r) => r.sport === c.localPort && r.dport === port);
       expect(mine.length).toBeGreaterThan(0);
       expect(new Set(mine.map((r) => r.uid)).size).toBe(1);
-      const sum = (k: 'sappbytes' | 'dappbytes' | 'spkts' | 'dpkts' | 'sbytes' | 'sretrans' | 'dretrans' | 'soo' | 'doo') =>
-        mine.reduce((s, r) => s + Number(r[k] ?? 0), 0);
+      const sum = (
+        k: 'sappbytes' | 'dappbytes' | 'spkts' | 'dpkts' | 'sbytes' | 'sretrans' | 'dretrans' | 'soo' | 'doo',
+      ) => mine.reduce((s, r) => s + Number(r[k] ?? 0), 0);
       expect({ saddr: mine[0].saddr, daddr: mine[0].daddr, dir: mine[0].dir, sid: mine[0].sid }).toEqual({
         saddr: '127.0.0.1',
         daddr: '127.0.0.1',
