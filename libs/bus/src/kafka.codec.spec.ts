@@ -3,7 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { jsonCanonicalLines } from '@panoptes/capture';
 import { withJsonLines } from '@panoptes/plugin-sdk';
-import { decodeMessage, encodeRecords, murmur2, partitionForKey, utf8 } from './kafka.codec';
+import { decodeMessage, encodeRecords, murmur2, partitionForKey, utf8, utf8Lines } from './kafka.codec';
 import { KafkaBusConfig } from './kafka.config';
 
 // kafkajs's own murmur2 (the Java client's hash): our partitioning must agree with it.
@@ -25,6 +25,24 @@ describe('kafka codec', () => {
     ];
     for (const t of texts) expect(utf8(t).equals(Buffer.from(t, 'utf8'))).toBe(true);
     expect(utf8('\u00e9a').length).toBe(3);
+  });
+
+  it('encodes lines joined by newlines exactly, wherever a line is not ASCII', () => {
+    const sets = [
+      [],
+      [''],
+      ['', ''],
+      ['{"a":1}'],
+      ['{"a":1}', '{"b":2}', ''],
+      ['caf\u00e9', 'x', 'y'],
+      ['x', '\u00e9a', 'y'],
+      ['x', 'y', 'caf\u00e9'],
+      ['\u00e9', ''],
+      ['x', '\u00e9', '', ''],
+      ['\u{1f600}', 'lone \udc00'],
+      Array.from({ length: 1000 }, (_, i) => `{"uid":"${i}","n":${i}}`),
+    ];
+    for (const lines of sets) expect(utf8Lines(lines).equals(Buffer.from(lines.join('\n'), 'utf8'))).toBe(true);
   });
 
   it('hashes keys exactly as the Kafka clients do', () => {
