@@ -562,25 +562,25 @@ impl FlowTable {
         }
     }
 
-    /// Loads every cache line of the flows in `slots` (and, with `bucket`,
-    /// their index buckets) before they are used, all at once: the misses of
-    /// a group overlap instead of each flow waiting for memory alone in turn.
-    /// Changes nothing.
+    /// Starts loading every cache line of the flows in `slots` (and, with
+    /// `bucket`, their index buckets) before they are used, all at once: the
+    /// misses of a group overlap instead of each flow waiting for memory
+    /// alone in turn. Changes nothing.
     fn warm(&self, slots: &[u32], bucket: bool) {
-        let mut w = 0u64;
         for &i in slots {
-            if let Some(Some((k, f))) = self.slab.get(i as usize) {
-                // One word at most 64 bytes from the next, over the whole slot.
-                w ^= k.a[0] as u64 ^ f.tcp.syn_ts.is_some() as u64 ^ f.tcp.ackdat.is_some() as u64;
-                w ^= f.s.next_seq.is_some() as u64 ^ f.s.pkts ^ f.s.last_ipt.to_bits() ^ f.s.ttl.is_some() as u64;
-                w ^= f.d.next_seq.is_some() as u64 ^ f.d.pkts ^ f.d.last_ipt.to_bits() ^ f.d.ttl.is_some() as u64;
-                w ^= f.mpls.is_some() as u64 ^ f.uid[0] ^ f.last_ts as u64 ^ f.cid.is_some() as u64;
-                if bucket {
-                    w ^= self.index.home(k.hash64());
+            if let Some(slot) = self.slab.get(i as usize) {
+                prefetch(slot);
+            }
+        }
+        if bucket {
+            // The bucket depends on the key, so this waits for the first flow
+            // loaded above, while the rest of the group is still arriving.
+            for &i in slots {
+                if let Some(Some((k, _))) = self.slab.get(i as usize) {
+                    self.index.prefetch(k.hash64());
                 }
             }
         }
-        std::hint::black_box(w);
     }
 
     #[inline(always)]
