@@ -2,9 +2,9 @@
 //! --example meter FILE [json|csv|none] [OUT]`. Used for profiling and by
 //! the fuzz corpus runner's smoke checks. `dns` writes the DNS answer records
 //! as JSON lines instead (to compare the DNS output of two builds).
-use panoptes_capture::engine::{run_file, write_dns_json, DnsRec, FileSink, Meter, NullSink, SharedStats, Sink};
+use panoptes_capture::engine::{write_dns_json, DnsRec, FileSink, Meter, NullSink, SharedStats, Sink};
 use panoptes_capture::flow::Config;
-use panoptes_capture::pipeline::run_file_pipelined;
+use panoptes_capture::pipeline::{run_file, run_file_pipelined};
 use panoptes_capture::record::Rec;
 use std::io::Write;
 use std::sync::atomic::AtomicBool;

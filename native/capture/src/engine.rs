@@ -121,10 +121,7 @@ fn account(table: &mut FlowTable, stats: &SharedStats, local: &mut [u64; 9], ts:
     match o {
         Outcome::Decoded { dns: has_dns } => {
             local[3] += 1;
-            match pre {
-                Some(pre) => table.packet_pre(ts, pkt, *pre),
-                None => table.packet(ts, pkt),
-            }
+            table.packet_pre(ts, pkt, pre.copied().unwrap_or_else(|| Pre::of(pkt)));
             if has_dns {
                 stats.dns_records.fetch_add(1, Ordering::Relaxed);
                 sink.dns(dns, &table.cfg.sid)?;
@@ -178,7 +175,6 @@ fn publish(table: &FlowTable, s: &SharedStats, local: &mut [u64; 9]) {
     s.records.store(table.stats.records, Ordering::Relaxed);
 }
 
-pub use crate::pipeline::run_file;
 pub use crate::filesink::FileSink;
 
 /// Discards records (benchmarks of the sensor alone still format nothing).

@@ -52,7 +52,7 @@ impl Hasher for FxHasher {
 pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// Canonical bidirectional flow key: side `a` sorts before side `b`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Key {
     pub a: [u8; 16],
     pub b: [u8; 16],
@@ -138,9 +138,10 @@ fn prefetch_line(p: *const u8) {
 }
 
 /// What the table needs of a packet before it meters it: its flow key, which
-/// side sent it, and the key's hash. Made ahead of time (on the pipelined
-/// reader's thread) so that the flow's memory can be loaded before its turn.
-#[derive(Clone, Copy)]
+/// side sent it, and the key's hash. Made as a chunk of packets is filled
+/// (on the reader's thread when there are two) so that the flow's memory can
+/// be loaded before its turn.
+#[derive(Default, Clone, Copy)]
 pub struct Pre {
     key: Key,
     fwd: bool,
@@ -152,10 +153,6 @@ impl Pre {
     pub fn of(p: &Pkt) -> Pre {
         let (key, fwd) = FlowTable::key_of(p);
         Pre { key, fwd, h: key.hash64() }
-    }
-
-    pub fn empty() -> Pre {
-        Pre { key: Key { a: [0; 16], b: [0; 16], pa: 0, pb: 0, extra: 0, proto: 0, fam: 0 }, fwd: false, h: 0 }
     }
 }
 

@@ -332,7 +332,8 @@ fn encode<O: Out>(o: &mut O, r: &Rec, sid: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{run_file, DnsRec, Meter, SharedStats, Sink};
+    use crate::engine::{DnsRec, Meter, SharedStats, Sink};
+    use crate::pipeline::run_file;
     use crate::flow::Config;
     use crate::record::write_json_generic;
 

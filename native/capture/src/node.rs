@@ -3,10 +3,10 @@
 //! a bounded channel in libuv's thread pool, so a slow consumer slows the
 //! capture thread (back-pressure) instead of growing memory.
 
-use crate::engine::{run_file, write_dns_json, DnsRec, FileSink, Meter, NullSink, SharedStats, Sink};
+use crate::engine::{write_dns_json, DnsRec, FileSink, Meter, NullSink, SharedStats, Sink};
 use crate::flow::Config;
 use crate::live;
-use crate::pipeline::run_file_pipelined;
+use crate::pipeline::{run_file, run_file_pipelined};
 use crate::record::{write_json, Rec};
 use napi::bindgen_prelude::*;
 use napi::{Env, JsBuffer, Task};

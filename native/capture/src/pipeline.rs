@@ -66,7 +66,7 @@ struct Chunk {
 
 impl Chunk {
     fn new(len: usize) -> Chunk {
-        let blank = Item { ts: 0, wire_len: 0, outcome: Outcome::Filtered, pkt: Pkt::empty(0), pre: Pre::empty() };
+        let blank = Item { ts: 0, wire_len: 0, outcome: Outcome::Filtered, pkt: Pkt::empty(0), pre: Pre::default() };
         Chunk { items: vec![blank; len], n: 0, dns: Vec::new(), ndns: 0, end: None }
     }
 }
@@ -282,11 +282,8 @@ mod tests {
     /// live capture meters, with no chunks, no `Pre` made ahead and no
     /// loading ahead.
     fn one_by_one(path: &str, meter: &mut Meter, sink: &mut dyn Sink, _stop: &AtomicBool) -> Result<(), String> {
-        let f = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
-        let mut rd = PcapReader::new(f).map_err(|e| format!("{path}: {e}"))?;
-        if let (Some(b), Some(lt)) = (&meter.front.bpf_src, rd.linktype()) {
-            Meter::check_filter(b, lt)?;
-        }
+        // The meter's own Front, not the one `open` makes for a chunked run.
+        let (mut rd, _) = open(path, meter)?;
         let failure = loop {
             match rd.next_packet() {
                 Ok(Some(p)) => {
