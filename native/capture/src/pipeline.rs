@@ -27,8 +27,9 @@ const SOLO_CHUNK: usize = 64;
 /// time, near enough that the lines are still cached when used.
 const AHEAD_BUCKET: usize = 8;
 const AHEAD_FLOW: usize = 4;
-/// The items themselves were written on the reader's core: loading them
-/// starts further ahead still, before their `pre` is read.
+/// Items written on the reader's core (two threads): loading them starts
+/// further ahead still, before their `pre` is read. On one thread the chunk
+/// was just written and is still cached.
 const AHEAD_ITEM: usize = 16;
 
 #[derive(Clone)]
@@ -83,7 +84,7 @@ pub fn run_file(path: &str, meter: &mut Meter, sink: &mut dyn Sink, stop: &Atomi
     let mut n = 0u64;
     loop {
         fill(&mut chunk, &mut rd, &mut front, path, &stats, stop, &mut n);
-        if let Some(end) = meter_chunk(meter, sink, &mut chunk)? {
+        if let Some(end) = meter_chunk::<false>(meter, sink, &mut chunk)? {
             return end_run(meter, sink, end);
         }
     }
@@ -140,7 +141,7 @@ fn end_run(meter: &mut Meter, sink: &mut dyn Sink, end: End) -> Result<(), Strin
 /// how the input ended, or `None` if the reader vanished without saying.
 fn meter_chunks(meter: &mut Meter, sink: &mut dyn Sink, rx: Receiver<Chunk>, back: SyncSender<Chunk>) -> Result<Option<End>, String> {
     for mut chunk in rx {
-        if let Some(end) = meter_chunk(meter, sink, &mut chunk)? {
+        if let Some(end) = meter_chunk::<true>(meter, sink, &mut chunk)? {
             return Ok(Some(end));
         }
         let _ = back.try_send(chunk);
@@ -149,16 +150,19 @@ fn meter_chunks(meter: &mut Meter, sink: &mut dyn Sink, rx: Receiver<Chunk>, bac
 }
 
 /// Meters a chunk's packets and empties it; returns how the input ended
-/// if this was its last chunk.
-fn meter_chunk(meter: &mut Meter, sink: &mut dyn Sink, chunk: &mut Chunk) -> Result<Option<End>, String> {
+/// if this was its last chunk. `OTHER_CORE`: the chunk was filled on
+/// another thread, so its items are loaded ahead too.
+fn meter_chunk<const OTHER_CORE: bool>(meter: &mut Meter, sink: &mut dyn Sink, chunk: &mut Chunk) -> Result<Option<End>, String> {
     let no_dns = DnsRec::empty();
     let mut d = 0;
     let items = &chunk.items[..chunk.n];
     for (j, it) in items.iter().enumerate() {
         // An item that is not a decoded packet has a stale `pre`: loading
         // for it is wasted, never wrong.
-        if let Some(a) = items.get(j + AHEAD_ITEM) {
-            crate::flow::prefetch(a);
+        if OTHER_CORE {
+            if let Some(a) = items.get(j + AHEAD_ITEM) {
+                crate::flow::prefetch(a);
+            }
         }
         if let Some(a) = items.get(j + AHEAD_BUCKET) {
             meter.table.prefetch_bucket(&a.pre);
